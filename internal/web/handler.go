@@ -1,0 +1,170 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"codeberg.org/placette/placette/internal/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+// RecentItem is one line of the home page's lists of recent changes and
+// threads.
+type RecentItem struct {
+	Title string
+	URL   string
+	Who   string
+	When  time.Time
+}
+
+// Recent provides the newest items of a part of the site for the home
+// page.
+type Recent interface {
+	// Recent returns at most n items that viewer (nil: anonymous) may
+	// read, newest first.
+	Recent(ctx context.Context, viewer *User, n int) ([]RecentItem, error)
+}
+
+// Handler serves the shell's own pages: home, terms, privacy, the language
+// switch, static assets, the administration's index and settings, and
+// /healthz.
+type Handler struct {
+	shell *Shell
+	db    *store.DB
+
+	// Wiki lists recent wiki changes on the home page; can be nil.
+	Wiki Recent
+	// Lists lists recent threads on the home page; can be nil.
+	Lists Recent
+}
+
+// NewHandler returns the handler of the shell's pages.
+func NewHandler(shell *Shell, db *store.DB) *Handler {
+	shell.AddAdminLink(AdminLink{Path: "/admin/settings", TitleKey: "admin.settings.title", TextKey: "admin.settings.summary", AdminOnly: true})
+	return &Handler{shell: shell, db: db}
+}
+
+type homePage struct {
+	Wiki, Lists           []RecentItem
+	WikiError, ListsError bool
+	HasWiki, HasLists     bool
+}
+
+func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
+	data := homePage{HasWiki: h.Wiki != nil, HasLists: h.Lists != nil}
+	user := UserFrom(r.Context())
+	var err error
+	if h.Wiki != nil {
+		if data.Wiki, err = h.Wiki.Recent(r.Context(), user, 10); err != nil {
+			h.shell.logger.Error("recent wiki changes", "error", err)
+			data.WikiError = true
+		}
+	}
+	if h.Lists != nil {
+		if data.Lists, err = h.Lists.Recent(r.Context(), user, 10); err != nil {
+			h.shell.logger.Error("recent threads", "error", err)
+			data.ListsError = true
+		}
+	}
+	h.shell.Render(w, r, http.StatusOK, h.shell.pages, "home.html", data)
+}
+
+type textPage struct {
+	Kind       string   // "terms" or "privacy"
+	Paragraphs []string // the administrator's text, split on blank lines; empty: built-in
+}
+
+func (h *Handler) terms(w http.ResponseWriter, r *http.Request) {
+	h.shell.Render(w, r, http.StatusOK, h.shell.pages, "text.html", textPage{Kind: "terms", Paragraphs: paragraphs(h.shell.Settings().Terms)})
+}
+
+func (h *Handler) privacy(w http.ResponseWriter, r *http.Request) {
+	h.shell.Render(w, r, http.StatusOK, h.shell.pages, "text.html", textPage{Kind: "privacy", Paragraphs: paragraphs(h.shell.Settings().Privacy)})
+}
+
+// paragraphs splits plain text on blank lines.
+func paragraphs(text string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// setLang serves GET /lang?l=en&next=/path: it remembers the reader's
+// language and sends them back where they were. It changes no data, only
+// the reader's own preference, so a link does it and no script is needed.
+func (h *Handler) setLang(w http.ResponseWriter, r *http.Request) {
+	lang := r.URL.Query().Get("l")
+	if !h.shell.catalog.Supports(lang) {
+		h.shell.Error(w, r, ErrBadRequest)
+		return
+	}
+	c := h.shell.cookie(LangCookie, lang, 365*24*time.Hour)
+	http.SetCookie(w, c)
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, LocalPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+}
+
+// healthz answers 200 "ok" while the database answers, 503 otherwise.
+func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	err := h.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte("meta")) == nil {
+			return errors.New("meta bucket missing")
+		}
+		return nil
+	})
+	if err != nil {
+		h.shell.logger.Error("health check", "error", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("unavailable\n"))
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+func (h *Handler) adminIndex(w http.ResponseWriter, r *http.Request) {
+	h.shell.RenderNoIndex(w, r, http.StatusOK, h.shell.pages, "admin.html", nil)
+}
+
+type settingsPage struct {
+	Form  Settings
+	Error *FieldError
+	Saved bool
+}
+
+func (h *Handler) settingsForm(w http.ResponseWriter, r *http.Request) {
+	h.shell.RenderNoIndex(w, r, http.StatusOK, h.shell.pages, "settings.html", settingsPage{Form: h.shell.Settings(), Saved: r.URL.Query().Has("saved")})
+}
+
+func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request) {
+	st := Settings{
+		Name:        r.PostFormValue("name"),
+		Description: r.PostFormValue("description"),
+		Hoster:      r.PostFormValue("hoster"),
+		HosterURL:   r.PostFormValue("hoster_url"),
+		Contact:     r.PostFormValue("contact"),
+		Terms:       r.PostFormValue("terms"),
+		Privacy:     r.PostFormValue("privacy"),
+		SourceURL:   r.PostFormValue("source_url"),
+	}
+	err := h.shell.SaveSettings(st)
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		// The form comes back with everything typed kept.
+		h.shell.RenderNoIndex(w, r, http.StatusBadRequest, h.shell.pages, "settings.html", settingsPage{Form: st, Error: fe})
+		return
+	}
+	if err != nil {
+		h.shell.Error(w, r, err)
+		return
+	}
+	Redirect(w, r, "/admin/settings?saved")
+}

@@ -1,0 +1,214 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+)
+
+// Wrap puts next inside the shell: panics become a 500 page; security
+// headers; the client's address; the reader's language; the logged-in
+// person; and, for every state-changing request, a size limit on the body
+// and CSRF checks.
+func (s *Shell) Wrap(next http.Handler) http.Handler {
+	h := s.protect(next)
+	h = s.withUser(h)
+	h = s.withLang(h)
+	h = s.withClientAddr(h)
+	h = s.headers(h)
+	return s.recoverPanics(h)
+}
+
+// contentSecurityPolicy lets a page load nothing from another origin, run
+// no inline script and be framed by nobody.
+const contentSecurityPolicy = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func (s *Shell) headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if s.cfg.Secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Shell) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.logger.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			s.serverError(w, r)
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type printerKey struct{}
+
+func (s *Shell) withLang(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := s.catalog.Printer(s.catalog.Match(r))
+		w.Header().Add("Vary", "Accept-Language, Cookie")
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), printerKey{}, p)))
+	})
+}
+
+func (s *Shell) withUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := s.sessionUser(w, r); u != nil {
+			r = r.WithContext(WithUser(r.Context(), u))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type addrKey struct{}
+
+// ClientAddr returns the address of the person behind r: the connection's
+// peer, or what a trusted proxy says in X-Forwarded-For. It is the zero
+// Addr when it cannot be known.
+func ClientAddr(r *http.Request) netip.Addr {
+	a, _ := r.Context().Value(addrKey{}).(netip.Addr)
+	return a
+}
+
+func (s *Shell) withClientAddr(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.cfg.TrustedProxies)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), addrKey{}, a)))
+	})
+}
+
+// clientAddr returns the client's address: the peer's, unless the peer is a
+// trusted proxy, in which case the right-most address of X-Forwarded-For
+// that is not itself a trusted proxy.
+func clientAddr(remote string, forwarded []string, trusted []netip.Prefix) netip.Addr {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	peer = peer.Unmap()
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(peer) {
+		return peer
+	}
+	var hops []string
+	for _, f := range forwarded {
+		hops = append(hops, strings.Split(f, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return peer
+		}
+		a = a.Unmap()
+		if !isTrusted(a) {
+			return a
+		}
+	}
+	return peer
+}
+
+// AddrKey returns the network a client address is counted in for rate
+// limits: its /24 for IPv4, its /64 for IPv6, since one person easily has a
+// whole IPv6 /64.
+func AddrKey(a netip.Addr) string {
+	bits := 24
+	if a.Is6() {
+		bits = 64
+	}
+	p, err := a.Prefix(bits)
+	if err != nil {
+		return "unknown"
+	}
+	return p.String()
+}
+
+func isSafeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// protect limits the body of every state-changing request, parses its
+// form, and checks it came from one of our own pages: the browser's
+// cross-origin signals (http.CrossOriginProtection) and the form's token.
+func (s *Shell) protect(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isSafeMethod(r.Method) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		limit := s.cfg.MaxFormBytes
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if ct == "multipart/form-data" {
+			limit = s.cfg.MaxUploadBytes
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if s.isBypassed(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if err := s.csrfProt.Check(r); err != nil {
+			s.Error(w, r, ErrForbidden)
+			return
+		}
+		var err error
+		if ct == "multipart/form-data" {
+			err = r.ParseMultipartForm(1 << 20)
+		} else {
+			err = r.ParseForm()
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				s.Error(w, r, ErrTooLarge)
+				return
+			}
+			s.Error(w, r, ErrBadRequest)
+			return
+		}
+		if err := s.checkCSRF(r); err != nil {
+			s.Error(w, r, ErrExpiredForm)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isBypassed reports whether r matches a pattern given to BypassCSRF.
+func (s *Shell) isBypassed(r *http.Request) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bypass == nil {
+		return false
+	}
+	_, pattern := s.bypass.Handler(r)
+	return pattern != ""
+}

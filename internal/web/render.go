@@ -1,0 +1,155 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"sync"
+	"time"
+)
+
+// Templates is a set of pages parsed with the shared layout, once per
+// language, at start: a template that does not parse stops placette before
+// it serves anything.
+type Templates struct {
+	pages map[string]*template.Template // lang + "/" + page name -> layout+page
+}
+
+// layoutFiles are the templates every page is parsed with.
+const layoutGlob = "templates/layout/*.html"
+
+// Parse parses every page matching glob in fsys (for example
+// "templates/*.html"), each together with the shell's layout. A page file
+// defines "title" and "content"; it may define "head".
+func (s *Shell) Parse(fsys fs.FS, glob string) (*Templates, error) {
+	names, err := fs.Glob(fsys, glob)
+	if err != nil {
+		return nil, fmt.Errorf("list templates %s: %w", glob, err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no template matches %s", glob)
+	}
+	t := &Templates{pages: map[string]*template.Template{}}
+	for _, name := range names {
+		base := template.New(path.Base(name)).Funcs(s.funcs(s.catalog.Printer(DefaultLang)))
+		if _, err := base.ParseFS(embedded, layoutGlob); err != nil {
+			return nil, fmt.Errorf("parse layout: %w", err)
+		}
+		if _, err := base.ParseFS(fsys, name); err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		for _, lang := range s.catalog.Langs() {
+			c, err := base.Clone()
+			if err != nil {
+				return nil, fmt.Errorf("clone template %s: %w", name, err)
+			}
+			c.Funcs(s.funcs(s.catalog.Printer(lang)))
+			t.pages[lang+"/"+path.Base(name)] = c
+		}
+	}
+	return t, nil
+}
+
+func (s *Shell) funcs(p *Printer) template.FuncMap {
+	return template.FuncMap{
+		"t":        p.T,
+		"n":        p.N,
+		"date":     p.Date,
+		"datetime": p.DateTime,
+		"asset":    s.assets.URL,
+		"isodate":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	}
+}
+
+// View is what a page template receives: the request's context for the
+// layout, and the page's own Data.
+type View struct {
+	Lang    string      // the page's language, for <html lang>
+	Path    string      // the request path, for the language switch
+	User    *User       // the person logged in; can be nil
+	Site    Settings    // the site's name, hoster, terms…
+	Langs   []string    // the languages to switch to
+	Nav     []NavLink   // the packages' entries of the navigation
+	Admin   []AdminLink // the administration's index, for staff
+	NoIndex bool        // ask search engines not to index the page
+	Now     time.Time   // the time the page is made
+	Data    any         // the page's own data
+
+	shell *Shell
+	w     http.ResponseWriter
+	r     *http.Request
+	csrf  string
+}
+
+// CSRF returns the token a form of this page must carry in its "csrf"
+// field. It sets the CSRF cookie when the browser has none yet.
+func (v *View) CSRF() string {
+	if v.csrf == "" {
+		v.csrf = v.shell.csrfToken(v.w, v.r)
+	}
+	return v.csrf
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Render executes page name of t in the request's language with data, and
+// writes it with status. The page is rendered to a buffer first, so that a
+// template error becomes a clean 500 page.
+func (s *Shell) Render(w http.ResponseWriter, r *http.Request, status int, t *Templates, name string, data any) {
+	s.render(w, r, status, t, name, data, false)
+}
+
+// RenderNoIndex is Render for a page that search engines should not index.
+func (s *Shell) RenderNoIndex(w http.ResponseWriter, r *http.Request, status int, t *Templates, name string, data any) {
+	s.render(w, r, status, t, name, data, true)
+}
+
+func (s *Shell) render(w http.ResponseWriter, r *http.Request, status int, t *Templates, name string, data any, noIndex bool) {
+	p := s.Printer(r)
+	tmpl, ok := t.pages[p.Lang()+"/"+name]
+	if !ok {
+		s.logger.Error("unknown template", "template", name)
+		s.serverError(w, r)
+		return
+	}
+	user := UserFrom(r.Context())
+	v := &View{
+		Lang:    p.Lang(),
+		Path:    r.URL.RequestURI(),
+		User:    user,
+		Site:    s.Settings(),
+		Langs:   s.catalog.Langs(),
+		Nav:     s.navLinks(),
+		NoIndex: noIndex,
+		Now:     s.now(),
+		Data:    data,
+		shell:   s,
+		w:       w,
+		r:       r,
+	}
+	if user != nil && user.Staff() {
+		v.Admin = s.adminLinks(user)
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := tmpl.ExecuteTemplate(buf, "layout", v); err != nil {
+		s.logger.Error("render page", "template", name, "error", err)
+		s.serverError(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	if user != nil || v.csrf != "" {
+		// A page made for one person, or carrying a token, is not for shared caches.
+		h.Set("Cache-Control", "private, no-cache")
+	}
+	if noIndex {
+		h.Set("X-Robots-Tag", "noindex")
+	}
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
