@@ -1,0 +1,297 @@
+// Command placette runs a small community's collaboration space: an
+// open-write wiki, archived mailing lists and search over both, from one
+// binary and one data folder. See DESIGN.md for its commands and modes.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"codeberg.org/placette/placette/internal/app"
+	"codeberg.org/placette/placette/internal/control"
+	"golang.org/x/term"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+const usage = `Usage: placette [command] [flags]
+
+Commands:
+  serve                  run placette (the default command)
+  user add LOGIN [-admin] [-moderator]
+                         create an account; the password is asked for, or read from standard input
+  backup FILE            write a consistent copy of the database to FILE, even while placette runs
+  version                print the version
+
+Every command takes -data DIR (default ./placette-data, or $PLACETTE_DATA).
+Run "placette serve -h" for the server's flags.
+`
+
+// Main runs placette with args and returns the exit code. It reads the
+// environment only through getenv.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, args, stderr, getenv)
+	case "user":
+		if len(args) == 0 || args[0] != "add" {
+			fmt.Fprint(stderr, "placette: user: unknown or missing subcommand (want: user add LOGIN)\n\n"+usage)
+			return exitUsage
+		}
+		err = userAdd(ctx, args[1:], stdin, stdout, stderr, getenv)
+	case "backup":
+		err = backup(ctx, args, stderr, getenv)
+	case "version":
+		fmt.Fprintln(stdout, "placette", app.Version)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "placette: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "placette: %v\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "placette: %v\n", err)
+		return exitError
+	}
+}
+
+// usageError is a mistake in the command line: exit code 2.
+type usageError struct{ error }
+
+// newFlags returns a flag set for cmd whose flags also read PLACETTE_*
+// environment variables (-data = PLACETTE_DATA, -behind-proxy =
+// PLACETTE_BEHIND_PROXY); a flag given on the command line wins.
+func newFlags(cmd string, stderr io.Writer, extraUsage string) *flag.FlagSet {
+	fs := flag.NewFlagSet("placette "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: placette %s%s\n\nFlags (each also read from PLACETTE_<NAME>):\n", cmd, extraUsage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags applies the environment, then args, to fs.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "PLACETTE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = usageError{fmt.Errorf("%s=%q: %w", name, v, err)}
+			}
+		}
+	})
+	if envErr != nil {
+		return envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+func dataFlag(fs *flag.FlagSet) *string {
+	return fs.String("data", app.DefaultDataDir, "data folder")
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+	cfg := app.DefaultConfig()
+	fs := newFlags("serve", stderr, " [flags]")
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data folder")
+	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "HTTP listener address")
+	fs.BoolVar(&cfg.BehindProxy, "behind-proxy", false, "serve plain HTTP behind a reverse proxy on this machine, trusting its X-Forwarded-For")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn or error")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	logger := newLogger(cfg, stderr)
+	a := app.New(cfg, logger)
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	return a.Wait(ctx)
+}
+
+func newLogger(cfg app.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := newFlags("user add", stderr, " LOGIN [-admin] [-moderator]")
+	data := dataFlag(fs)
+	admin := fs.Bool("admin", false, "make the account an administrator")
+	moderator := fs.Bool("moderator", false, "make the account a moderator")
+	// Accept the login before or after the flags.
+	var login string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		login, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if login == "" && fs.NArg() > 0 {
+		login = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("user add: unexpected argument %q", fs.Arg(0))}
+	}
+	if login == "" {
+		return usageError{errors.New("user add: a LOGIN is needed")}
+	}
+	password, err := readPassword(stdin, stderr)
+	if err != nil {
+		return err
+	}
+	var callArgs []string
+	if *admin {
+		callArgs = append(callArgs, "-admin")
+	}
+	if *moderator {
+		callArgs = append(callArgs, "-moderator")
+	}
+	callArgs = append(callArgs, login)
+	return app.Call(ctx, *data, &control.Call{
+		Name:   "user-add",
+		Args:   callArgs,
+		Stdin:  strings.NewReader(password + "\n"),
+		Stdout: stdout,
+		Stderr: stderr,
+	})
+}
+
+// readPassword asks for a password twice on a terminal, without echo, or
+// reads its first line from a pipe.
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		p1, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		fmt.Fprint(stderr, "Password again: ")
+		p2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		if string(p1) != string(p2) {
+			return "", errors.New("the two passwords differ")
+		}
+		return string(p1), nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from standard input: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("no password on standard input")
+	}
+	return line, nil
+}
+
+func backup(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) (err error) {
+	fs := newFlags("backup", stderr, " FILE")
+	data := dataFlag(fs)
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	} else if fs.NArg() > 0 || file == "" {
+		return usageError{errors.New("backup takes one FILE")}
+	}
+	if _, err := os.Stat(app.DBPath(*data)); err != nil {
+		return fmt.Errorf("no placette database in %s: %w", *data, err)
+	}
+	// Write beside the target, then rename: a failed backup never leaves a
+	// half file under the backup's name.
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".placette-backup-*")
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	if err := app.Call(ctx, *data, &control.Call{Name: "backup", Stdout: w, Stderr: io.Discard}); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("backup: write %s: %w", file, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("backup: write %s: %w", file, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("backup: write %s: %w", file, err)
+	}
+	if err := os.Rename(tmp.Name(), file); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	fmt.Fprintf(stderr, "backup written to %s\n", file)
+	return nil
+}
