@@ -41,6 +41,10 @@ func (e *RemoteError) Error() string {
 // the connection, which cancels the command on the server, and returns; a
 // read from c.Stdin that blocks is not interrupted, though.
 func Dial(ctx context.Context, path string, c *Call) error {
+	if len(path) > maxSocketPath {
+		// Listen refuses such a path: no server can be there.
+		return fmt.Errorf("%w: %s is too long for a unix socket", ErrNoServer, path)
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", path)
 	if err != nil {

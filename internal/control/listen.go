@@ -9,6 +9,10 @@ import (
 	"path/filepath"
 )
 
+// maxSocketPath is the longest path a unix socket address holds on Linux
+// (sun_path is 108 bytes, with its terminating NUL).
+const maxSocketPath = 107
+
 // Listen listens on a unix socket at path, with mode 0600, for [Server.Serve].
 // It replaces a stale socket file at path: the caller guarantees, by holding
 // the database lock, that no other server uses it. It refuses to replace a
@@ -20,6 +24,11 @@ import (
 // Closing the listener removes the socket file, unless another one has
 // replaced it since.
 func Listen(path string) (net.Listener, error) {
+	// The socket is made as DIR/.pcNNNNNNNNNN/s, then renamed to path: both
+	// names must fit in a unix socket address.
+	if tmpLen := len(filepath.Dir(path)) + len("/.pc0123456789/s"); len(path) > maxSocketPath || tmpLen > maxSocketPath {
+		return nil, fmt.Errorf("listen on %s: the path is too long for a unix socket (%d bytes at most, with room to spare): use a data folder with a shorter path", path, maxSocketPath-len("/.pc0123456789/s")+1)
+	}
 	fi, err := os.Lstat(path)
 	switch {
 	case err == nil && fi.Mode().Type() != fs.ModeSocket:

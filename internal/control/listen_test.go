@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -189,5 +190,18 @@ func TestRunLocalError(t *testing.T) {
 	})
 	if err != errLocked {
 		t.Errorf("Run: %v, want the local error as is", err)
+	}
+}
+
+func TestListenPathTooLong(t *testing.T) {
+	dir := t.TempDir()
+	long := filepath.Join(dir, strings.Repeat("d", 120), "placette.sock")
+	_, err := Listen(long)
+	if err == nil || !strings.Contains(err.Error(), "too long") {
+		t.Fatalf("Listen(%d-byte path) = %v, want a 'too long' error", len(long), err)
+	}
+	err = Dial(context.Background(), long, &Call{Name: "x"})
+	if !errors.Is(err, ErrNoServer) {
+		t.Fatalf("Dial(too long) = %v, want ErrNoServer", err)
 	}
 }
