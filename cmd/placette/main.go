@@ -53,7 +53,7 @@ Run "placette serve -h" for the server's flags.
 // environment only through getenv.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || isHelp(args[0])) {
 		cmd, args = args[0], args[1:]
 	}
 	var err error
@@ -83,7 +83,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "placette: %v\n", err)
+		if !ue.shown {
+			fmt.Fprintf(stderr, "placette: %v\n", err)
+		}
 		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "placette: %v\n", err)
@@ -91,8 +93,17 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 }
 
+// isHelp reports whether arg asks for help: "placette -h" lists the
+// commands, where "placette serve -h" lists the server's flags.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
+}
+
 // usageError is a mistake in the command line: exit code 2.
-type usageError struct{ error }
+type usageError struct {
+	error
+	shown bool // the flag package has printed it already, with the usage
+}
 
 // newFlags returns a flag set for cmd whose flags also read PLACETTE_*
 // environment variables (-data = PLACETTE_DATA, -behind-proxy =
@@ -114,7 +125,7 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 		name := "PLACETTE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v := getenv(name); v != "" && envErr == nil {
 			if err := f.Value.Set(v); err != nil {
-				envErr = usageError{fmt.Errorf("%s=%q: %w", name, v, err)}
+				envErr = usageError{error: fmt.Errorf("%s=%q: %w", name, v, err)}
 			}
 		}
 	})
@@ -125,8 +136,31 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError{err}
+		return usageError{error: err, shown: true}
 	}
+	return nil
+}
+
+// checkedFlag is a string flag whose value is checked as it is set, so
+// that a bad value is reported with where it came from: the command line
+// or its PLACETTE_* variable.
+type checkedFlag struct {
+	p     *string
+	check func(string) error
+}
+
+func (f checkedFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f checkedFlag) Set(v string) error {
+	if err := f.check(v); err != nil {
+		return err
+	}
+	*f.p = v
 	return nil
 }
 
@@ -138,18 +172,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	cfg := app.DefaultConfig()
 	fs := newFlags("serve", stderr, " [flags]")
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data folder")
-	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "HTTP listener address")
+	fs.Var(checkedFlag{&cfg.HTTPAddr, app.CheckHTTPAddr}, "http", "HTTP listener `address`")
 	fs.BoolVar(&cfg.BehindProxy, "behind-proxy", false, "serve plain HTTP behind a reverse proxy on this machine, trusting its X-Forwarded-For")
-	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
-	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn or error")
+	fs.Var(checkedFlag{&cfg.LogFormat, app.CheckLogFormat}, "log-format", "log `format`: text or json")
+	fs.Var(checkedFlag{&cfg.LogLevel, app.CheckLogLevel}, "log-level", "log `level`: debug, info, warn or error")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))}
+		return usageError{error: fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))}
 	}
 	if err := cfg.Validate(); err != nil {
-		return usageError{err}
+		return usageError{error: err}
 	}
 	logger := newLogger(cfg, stderr)
 	a := app.New(cfg, logger)
@@ -182,13 +216,15 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
-	if login == "" && fs.NArg() > 0 {
-		login = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("user add: unexpected argument %q", fs.Arg(0))}
+	rest := fs.Args()
+	if login == "" && len(rest) > 0 {
+		login, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
+		return usageError{error: fmt.Errorf("user add: unexpected argument %q", rest[0])}
 	}
 	if login == "" {
-		return usageError{errors.New("user add: a LOGIN is needed")}
+		return usageError{error: errors.New("user add: a LOGIN is needed")}
 	}
 	password, err := readPassword(stdin, stderr)
 	if err != nil {
@@ -201,7 +237,7 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if *moderator {
 		callArgs = append(callArgs, "-moderator")
 	}
-	callArgs = append(callArgs, login)
+	callArgs = append(callArgs, "--", login)
 	return app.Call(ctx, *data, &control.Call{
 		Name:   "user-add",
 		Args:   callArgs,
@@ -256,10 +292,18 @@ func backup(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 	if file == "" && fs.NArg() == 1 {
 		file = fs.Arg(0)
 	} else if fs.NArg() > 0 || file == "" {
-		return usageError{errors.New("backup takes one FILE")}
+		return usageError{error: errors.New("backup takes one FILE")}
 	}
-	if _, err := os.Stat(app.DBPath(*data)); err != nil {
-		return fmt.Errorf("no placette database in %s: %w", *data, err)
+	dbInfo, err := os.Stat(app.DBPath(*data))
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("backup: no placette database in %s (no %s there)", *data, app.DBFile)
+	} else if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	// Renaming the copy over the database would leave a running server
+	// writing to a file that no longer has a name.
+	if fi, err := os.Stat(file); err == nil && os.SameFile(fi, dbInfo) {
+		return fmt.Errorf("backup: %s is the database itself; write the backup elsewhere", file)
 	}
 	// Write beside the target, then rename: a failed backup never leaves a
 	// half file under the backup's name.
@@ -292,6 +336,25 @@ func backup(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 	if err := os.Rename(tmp.Name(), file); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
+	// The rename lasts through a power cut only once the folder is synced.
+	if err := syncDir(filepath.Dir(file)); err != nil {
+		return fmt.Errorf("backup: %s is written, but %w", file, err)
+	}
 	fmt.Fprintf(stderr, "backup written to %s\n", file)
+	return nil
+}
+
+// syncDir flushes the directory dir, and so the names in it, to the disk.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync folder %s: %w", dir, err)
+	}
+	if err := d.Sync(); err != nil {
+		return errors.Join(fmt.Errorf("sync folder %s: %w", dir, err), d.Close())
+	}
+	if err := d.Close(); err != nil {
+		return fmt.Errorf("sync folder %s: %w", dir, err)
+	}
 	return nil
 }

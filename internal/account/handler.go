@@ -26,8 +26,8 @@ type Handler struct {
 	pages  *web.Templates
 	logger *slog.Logger
 
-	byAddr  *web.Limiter // failed logins per network
-	byLogin *web.Limiter // failed logins per account
+	byAddr  *web.Limiter // login attempts per network
+	byLogin *web.Limiter // login attempts per account
 
 	mu         sync.Mutex // guards setupToken
 	setupToken string     // the one-time secret of the first-administrator link; "" once used
@@ -124,7 +124,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	page := loginPage{Login: r.PostFormValue("login"), Next: web.LocalPath(r.PostFormValue("next"))}
 	login := strings.ToLower(strings.TrimSpace(page.Login))
 	addr := web.AddrKey(web.ClientAddr(r))
-	if !h.byAddr.Allow(addr) || !h.byLogin.Allow(login) {
+	allowed := h.byAddr.Allow(addr)
+	if norm, err := NormalizeLogin(login); allowed && err == nil {
+		// Only a login that can exist is counted by name: the limiter
+		// keeps no key for every odd string sent.
+		allowed = h.byLogin.Allow(norm)
+	}
+	if !allowed {
 		h.logger.Warn("login refused: too many attempts", "login", login, "addr", addr)
 		page.Error = errorKey(web.ErrTooManyRequests)
 		w.Header().Set("Retry-After", "60")
@@ -280,16 +286,25 @@ func (h *Handler) setRoles(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) setPassword(w http.ResponseWriter, r *http.Request) {
-	login := r.PathValue("login")
+	login := strings.ToLower(r.PathValue("login"))
 	if err := h.store.SetPassword(login, r.PostFormValue("password")); err != nil {
 		h.formError(w, r, err, listPage{})
 		return
 	}
-	if err := h.shell.EndSessionsOf(strings.ToLower(login)); err != nil {
+	if err := h.shell.EndSessionsOf(login); err != nil {
 		h.shell.Error(w, r, err)
 		return
 	}
-	h.logger.Info("account password changed", "login", login, "by", web.UserFrom(r.Context()).Login)
+	me := web.UserFrom(r.Context())
+	if me.Login == login {
+		// People who change their own password stay logged in here, on a
+		// new session; their other browsers are logged out.
+		if err := h.shell.StartSession(w, r, login); err != nil {
+			h.shell.Error(w, r, err)
+			return
+		}
+	}
+	h.logger.Info("account password changed", "login", login, "by", me.Login)
 	web.Redirect(w, r, "/admin/accounts?done=password")
 }
 

@@ -33,7 +33,7 @@ var migrations = []store.Migration{
 var (
 	ErrNotFound     = fmt.Errorf("account %w", web.ErrNotFound)
 	ErrExists       = errors.New("an account with this login exists already")
-	ErrBadLogin     = errors.New("a login is 2 to 40 lower-case letters, digits, '.', '_' or '-'")
+	ErrBadLogin     = errors.New("a login is 2 to 40 lower-case letters, digits, '.', '_' or '-', beginning with a letter or a digit")
 	ErrWeakPassword = fmt.Errorf("a password has at least %d characters", MinPasswordLen)
 	ErrLongPassword = fmt.Errorf("a password has at most %d bytes", maxPasswordBytes)
 	ErrWrongLogin   = errors.New("wrong login or password")
@@ -83,14 +83,17 @@ func NewStore(db *store.DB) (*Store, error) {
 	return &Store{db: db, dummy: dummy, now: time.Now}, nil
 }
 
-// NormalizeLogin returns login in lower case and checks its shape.
+// NormalizeLogin returns login in lower case and checks its shape. A login
+// begins with a letter or a digit: ".." would be a path segment in the
+// administration's URLs, and "-x" a flag on the command line.
 func NormalizeLogin(login string) (string, error) {
 	login = strings.ToLower(strings.TrimSpace(login))
 	if len(login) < 2 || len(login) > 40 {
 		return "", ErrBadLogin
 	}
-	for _, c := range login {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+	for i, c := range login {
+		alnum := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '.' && c != '_' && c != '-') {
 			return "", ErrBadLogin
 		}
 	}

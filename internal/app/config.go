@@ -47,18 +47,41 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.DataDir) == "" {
 		errs = append(errs, errors.New("-data: the data folder must be named"))
 	}
-	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
-		errs = append(errs, fmt.Errorf("-http %q: not a host:port address", c.HTTPAddr))
+	if err := CheckHTTPAddr(c.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("-http %q: %w", c.HTTPAddr, err))
 	}
-	switch c.LogFormat {
-	case "text", "json":
-	default:
-		errs = append(errs, fmt.Errorf("-log-format %q: must be text or json", c.LogFormat))
+	if err := CheckLogFormat(c.LogFormat); err != nil {
+		errs = append(errs, fmt.Errorf("-log-format %q: %w", c.LogFormat, err))
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, fmt.Errorf("-log-level %q: must be debug, info, warn or error", c.LogLevel))
+	if err := CheckLogLevel(c.LogLevel); err != nil {
+		errs = append(errs, fmt.Errorf("-log-level %q: %w", c.LogLevel, err))
 	}
 	return errors.Join(errs...)
+}
+
+// CheckHTTPAddr tells whether addr can be a Config's HTTPAddr, for a
+// command line that checks each setting as it reads it.
+func CheckHTTPAddr(addr string) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return errors.New("not a host:port address")
+	}
+	return nil
+}
+
+// CheckLogFormat tells whether format can be a Config's LogFormat.
+func CheckLogFormat(format string) error {
+	switch format {
+	case "text", "json":
+		return nil
+	}
+	return errors.New("must be text or json")
+}
+
+// CheckLogLevel tells whether level can be a Config's LogLevel.
+func CheckLogLevel(level string) error {
+	switch level {
+	case "debug", "info", "warn", "error":
+		return nil
+	}
+	return errors.New("must be debug, info, warn or error")
 }

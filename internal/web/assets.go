@@ -72,6 +72,10 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
+	// The shell varies pages on the language and cookies; an asset is the
+	// same for everyone, and a Vary: Cookie would make caches fetch it again
+	// whenever a cookie changes.
+	h.Del("Vary")
 	h.Set("Content-Type", as.contentType)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Write(as.body)

@@ -140,6 +140,10 @@ type settingsPage struct {
 	Saved bool
 }
 
+// Invalid reports whether field is the one the error is about, for
+// aria-invalid.
+func (p settingsPage) Invalid(field string) bool { return p.Error != nil && p.Error.Field == field }
+
 func (h *Handler) settingsForm(w http.ResponseWriter, r *http.Request) {
 	h.shell.RenderNoIndex(w, r, http.StatusOK, h.shell.pages, "settings.html", settingsPage{Form: h.shell.Settings(), Saved: r.URL.Query().Has("saved")})
 }
@@ -158,7 +162,11 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request) {
 	err := h.shell.SaveSettings(st)
 	var fe *FieldError
 	if errors.As(err, &fe) {
-		// The form comes back with everything typed kept.
+		// The form comes back with everything typed kept; bytes that are
+		// not UTF-8 show as U+FFFD, so that the page stays valid UTF-8.
+		for _, p := range []*string{&st.Name, &st.Description, &st.Hoster, &st.HosterURL, &st.Contact, &st.Terms, &st.Privacy, &st.SourceURL} {
+			*p = strings.ToValidUTF8(*p, "\uFFFD")
+		}
 		h.shell.RenderNoIndex(w, r, http.StatusBadRequest, h.shell.pages, "settings.html", settingsPage{Form: st, Error: fe})
 		return
 	}

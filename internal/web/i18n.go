@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -154,9 +155,15 @@ func (p *Printer) N(key string, n int, args ...any) string {
 }
 
 // Date formats t as a date in the printer's language ("23 novembre 2026",
-// "23 November 2026").
+// "1er décembre 2026", "November 23, 2026"). The catalog's "date.format"
+// gets the day (a string: "date.day.1" for the first of the month), the
+// month's name and the year.
 func (p *Printer) Date(t time.Time) string {
-	return p.T("date.format", t.Day(), p.T(fmt.Sprintf("month.%d", int(t.Month()))), t.Year())
+	day := strconv.Itoa(t.Day())
+	if t.Day() == 1 {
+		day = p.T("date.day.1")
+	}
+	return p.T("date.format", day, p.T("month."+strconv.Itoa(int(t.Month()))), t.Year())
 }
 
 // DateTime formats t as a date and a time of day in the printer's language.

@@ -141,6 +141,10 @@ func clientAddr(remote string, forwarded []string, trusted []netip.Prefix) netip
 // limits: its /24 for IPv4, its /64 for IPv6, since one person easily has a
 // whole IPv6 /64.
 func AddrKey(a netip.Addr) string {
+	if !a.IsValid() {
+		// netip.Addr.Prefix gives the zero Addr a zero Prefix, not an error.
+		return "unknown"
+	}
 	bits := 24
 	if a.Is6() {
 		bits = 64
@@ -182,6 +186,12 @@ func (s *Shell) protect(next http.Handler) http.Handler {
 		var err error
 		if ct == "multipart/form-data" {
 			err = r.ParseMultipartForm(1 << 20)
+			if r.MultipartForm != nil {
+				// The server removes the temporary files of the request it
+				// made, not those of the copies the middleware made with
+				// WithContext: remove them here.
+				defer r.MultipartForm.RemoveAll()
+			}
 		} else {
 			err = r.ParseForm()
 		}

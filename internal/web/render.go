@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strings"
 	"sync"
 	"time"
 )
@@ -91,6 +92,20 @@ func (v *View) CSRF() string {
 		v.csrf = v.shell.csrfToken(v.w, v.r)
 	}
 	return v.csrf
+}
+
+// Current returns the aria-current value of a navigation link to p: "page"
+// on that very page, "true" inside the section that p, ending in "/", heads
+// ("/wiki/" on "/wiki/x"), else "" (no attribute).
+func (v *View) Current(p string) string {
+	cur := v.r.URL.Path
+	switch {
+	case cur == p:
+		return "page"
+	case p != "/" && strings.HasSuffix(p, "/") && strings.HasPrefix(cur, p):
+		return "true"
+	}
+	return ""
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -157,24 +158,42 @@ func (s *Shell) sessionUser(w http.ResponseWriter, r *http.Request) *User {
 		http.SetCookie(w, s.cookie(SessionCookie, "", -1))
 		return nil
 	}
-	// Sliding expiry, written at most once a day to spare the SD card.
-	if se.Expires.Sub(now) < s.cfg.SessionTTL-24*time.Hour {
-		se.Expires = now.Add(s.cfg.SessionTTL)
-		if v, err := json.Marshal(se); err == nil {
-			err = s.db.Batch(func(tx *bolt.Tx) error {
-				return tx.Bucket([]byte(bucketSessions)).Put(id, v)
-			})
-			if err != nil {
-				s.logger.Error("extend session", "error", err)
-			} else {
-				http.SetCookie(w, s.cookie(SessionCookie, c.Value, s.cfg.SessionTTL))
-			}
+	// Sliding expiry, written at most once a day (or, for a TTL of less than
+	// two days, once per half TTL) to spare the SD card.
+	if se.Expires.Sub(now) < s.cfg.SessionTTL-min(24*time.Hour, s.cfg.SessionTTL/2) {
+		switch err := s.extendSession(id, se, now); {
+		case errors.Is(err, errNoSession):
+			// Ended (logout elsewhere, password change) since it was read.
+			http.SetCookie(w, s.cookie(SessionCookie, "", -1))
+			return nil
+		case err != nil:
+			s.logger.Error("extend session", "error", err)
+		default:
+			http.SetCookie(w, s.cookie(SessionCookie, c.Value, s.cfg.SessionTTL))
 		}
 	}
 	return u
 }
 
-var errNoSession = fmt.Errorf("no such session")
+// extendSession moves the expiry of session id to a full TTL from now. It
+// returns errNoSession, and writes nothing, if the session was ended
+// meanwhile: a session deleted by EndSessionsOf must not come back.
+func (s *Shell) extendSession(id []byte, se session, now time.Time) error {
+	se.Expires = now.Add(s.cfg.SessionTTL)
+	v, err := json.Marshal(se)
+	if err != nil {
+		return fmt.Errorf("encode session: %w", err)
+	}
+	return s.db.Batch(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketSessions))
+		if b.Get(id) == nil {
+			return errNoSession
+		}
+		return b.Put(id, v)
+	})
+}
+
+var errNoSession = errors.New("no such session")
 
 // cookie makes a cookie with the shell's attributes: HttpOnly, SameSite=Lax,
 // Secure under HTTPS. A negative maxAge deletes it.

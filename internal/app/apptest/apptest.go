@@ -7,10 +7,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -94,6 +97,81 @@ func (in *Instance) Get(t testing.TB, c *http.Client, path string) (int, string)
 		t.Fatalf("GET %s: %v", path, err)
 	}
 	return resp.StatusCode, string(body)
+}
+
+// csrfInput finds the CSRF token in a page's form.
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// CSRF fetches page with c and returns the CSRF token of its forms, bound
+// to the cookie c now holds. The test fails if page is not a 200 with a
+// form.
+func (in *Instance) CSRF(t testing.TB, c *http.Client, page string) string {
+	t.Helper()
+	status, body := in.Get(t, c, page)
+	if status != http.StatusOK {
+		t.Fatalf("GET %s: status %d, want 200", page, status)
+	}
+	m := csrfInput.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("GET %s: no CSRF token in the page:\n%s", page, body)
+	}
+	return m[1]
+}
+
+// Post sends form to path with c, as a browser submits a form, and returns
+// the response, whose body is already read and closed, and the body.
+func (in *Instance) Post(t testing.TB, c *http.Client, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.PostForm(in.URL+path, form)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	return resp, string(body)
+}
+
+// Submit fetches page for its CSRF token, then posts form with the token to
+// action, as a person filling in a form of page does.
+func (in *Instance) Submit(t testing.TB, c *http.Client, page, action string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	form = maps.Clone(form)
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrf", in.CSRF(t, c, page))
+	return in.Post(t, c, action, form)
+}
+
+// CreateAdmin creates the first administrator through the one-time setup
+// link, and returns a client logged in as them.
+func (in *Instance) CreateAdmin(t testing.TB, login, password string) *http.Client {
+	t.Helper()
+	path, err := in.App.SetupPath()
+	if err != nil || path == "" {
+		t.Fatalf("setup path: %q, %v", path, err)
+	}
+	c := in.Client(t)
+	resp, body := in.Submit(t, c, path, path, url.Values{"login": {login}, "password": {password}, "password2": {password}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create the first administrator: status %d, want 303:\n%s", resp.StatusCode, body)
+	}
+	return c
+}
+
+// Login logs login in with password on a new client and returns it. The
+// test fails unless the login succeeds.
+func (in *Instance) Login(t testing.TB, login, password string) *http.Client {
+	t.Helper()
+	c := in.Client(t)
+	resp, body := in.Submit(t, c, "/login", "/login", url.Values{"login": {login}, "password": {password}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("log in as %s: status %d, want 303:\n%s", login, resp.StatusCode, body)
+	}
+	return c
 }
 
 // LogBuffer collects log output; it is safe for concurrent use.
