@@ -59,18 +59,6 @@ func wantOneLine(t *testing.T, r result, want string) {
 	}
 }
 
-// shortTempDir returns a fresh directory short enough for a unix socket
-// path inside it, removed at the end of the test.
-func shortTempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "placette-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // openAccounts opens the database file path and its account store.
 func openAccounts(t *testing.T, path string) *account.Store {
 	t.Helper()
@@ -119,7 +107,7 @@ func checkAccount(t *testing.T, path, login string, admin bool) {
 
 func TestUsageErrors(t *testing.T) {
 	t.Parallel()
-	dir := shortTempDir(t)
+	dir := apptest.TempDir(t)
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -205,7 +193,7 @@ func TestVersionAndHelp(t *testing.T) {
 
 func TestUserAddOffline(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(shortTempDir(t), "data")
+	dir := filepath.Join(apptest.TempDir(t), "data")
 	r := run(context.Background(), password+"\n", nil, "user", "add", "Clemence", "-admin", "-data", dir)
 	if r.code != exitOK || r.stdout != "account \"clemence\" created (administrator)\n" {
 		t.Fatalf("user add: %v", r)
@@ -247,7 +235,7 @@ func TestUserAddThroughServer(t *testing.T) {
 func TestUserAddShortPassword(t *testing.T) {
 	t.Parallel()
 	inst := apptest.Start(t)
-	offline := filepath.Join(shortTempDir(t), "data")
+	offline := filepath.Join(apptest.TempDir(t), "data")
 	for _, tt := range []struct{ name, dir string }{{"offline", offline}, {"through the server", inst.DataDir}} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := run(context.Background(), "court\n", nil, "user", "add", "karim", "-data", tt.dir)
@@ -262,7 +250,7 @@ func TestUserAddShortPassword(t *testing.T) {
 
 func TestDataFromEnvironment(t *testing.T) {
 	t.Parallel()
-	base := shortTempDir(t)
+	base := apptest.TempDir(t)
 	fromEnv, fromFlag := filepath.Join(base, "env"), filepath.Join(base, "flag")
 	env := map[string]string{"PLACETTE_DATA": fromEnv}
 
@@ -392,7 +380,7 @@ func TestBackupWhileServing(t *testing.T) {
 
 func TestBackupErrors(t *testing.T) {
 	t.Parallel()
-	base := shortTempDir(t)
+	base := apptest.TempDir(t)
 	data := filepath.Join(base, "data")
 	if r := run(context.Background(), password+"\n", nil, "user", "add", "sam", "-data", data); r.code != exitOK {
 		t.Fatalf("user add: %v", r)
@@ -483,7 +471,7 @@ func TestServe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			dir := filepath.Join(shortTempDir(t), "data")
+			dir := filepath.Join(apptest.TempDir(t), "data")
 			addr := freeAddr(t)
 			env, args := tt.how(dir, addr)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -528,7 +516,7 @@ func TestServeFails(t *testing.T) {
 	wantOneLine(t, r, "in use by another placette process")
 
 	busy := strings.TrimPrefix(inst.URL, "http://")
-	r = run(context.Background(), "", nil, "serve", "-data", filepath.Join(shortTempDir(t), "data"), "-http", busy)
+	r = run(context.Background(), "", nil, "serve", "-data", filepath.Join(apptest.TempDir(t), "data"), "-http", busy)
 	if r.code != exitError || !strings.Contains(r.stderr, "placette: cannot listen on "+busy+": the address is already in use") {
 		t.Errorf("serve on a port in use: %v", r)
 	}
@@ -567,7 +555,7 @@ func TestRestore(t *testing.T) {
 	}
 
 	// Into a fresh data folder, as on a new SD card.
-	fresh := filepath.Join(shortTempDir(t), "data")
+	fresh := filepath.Join(apptest.TempDir(t), "data")
 	if err := os.Mkdir(fresh, 0o700); err != nil {
 		t.Fatal(err)
 	}

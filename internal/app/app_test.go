@@ -20,18 +20,6 @@ import (
 
 const adminPassword = "la place du marché"
 
-// shortTempDir returns a fresh directory short enough for a unix socket
-// path inside it, removed at the end of the test.
-func shortTempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "placette-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // testConfig returns a configuration for a test: a data folder in dir,
 // the web listener on a free loopback port.
 func testConfig(dir string) app.Config {
@@ -59,7 +47,7 @@ func startErr(t *testing.T, cfg app.Config) error {
 
 func TestStartDataFolderUnderFile(t *testing.T) {
 	t.Parallel()
-	dir := shortTempDir(t)
+	dir := apptest.TempDir(t)
 	file := filepath.Join(dir, "file")
 	if err := os.WriteFile(file, []byte("not a folder"), 0o600); err != nil {
 		t.Fatal(err)
@@ -101,7 +89,7 @@ func TestStartPortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	dir := shortTempDir(t)
+	dir := apptest.TempDir(t)
 	cfg := testConfig(dir)
 	cfg.HTTPAddr = ln.Addr().String()
 	err = startErr(t, cfg)
@@ -219,7 +207,7 @@ func TestControlSocket(t *testing.T) {
 
 func TestUserAddOp(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(shortTempDir(t))
+	cfg := testConfig(apptest.TempDir(t))
 	dir := cfg.DataDir
 	tests := []struct {
 		name  string

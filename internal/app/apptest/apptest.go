@@ -36,11 +36,7 @@ type Option func(*app.Config)
 // The data folder is short enough for a unix socket path.
 func Start(t testing.TB, opts ...Option) *Instance {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "placette-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := TempDir(t)
 	cfg := app.DefaultConfig()
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.HTTPAddr = "127.0.0.1:0"
@@ -49,6 +45,18 @@ func Start(t testing.TB, opts ...Option) *Instance {
 		o(&cfg)
 	}
 	return StartConfig(t, cfg)
+}
+
+// TempDir returns a fresh directory, removed at the end of the test, whose
+// path is short enough for a unix socket inside it (t.TempDir's may not be).
+func TempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "placette-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 // StartConfig runs placette with cfg for the test t, for a test that
