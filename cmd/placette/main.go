@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -42,6 +41,16 @@ Commands:
   serve                  run placette (the default command)
   user add LOGIN [-admin] [-moderator]
                          create an account; the password is asked for, or read from standard input
+  wiki import DIR|FILE.zip|FILE.md
+                         import markdown pages (front matter kept) and the files they reference
+  wiki export [-o FILE.zip]
+                         export every page as markdown with front matter, attachments included
+  list create NAME [-title T] [-private]
+  list members NAME [add ADDR... | remove ADDR... | export]
+  list import NAME FILE.mbox
+                         import an existing archive (mbox or .eml)
+  list export NAME [-o FILE.mbox]
+  dns                    print the DNS records to publish for the lists' mail domain
   backup FILE            write a consistent copy of the database to FILE, even while placette runs
   version                print the version
 
@@ -68,6 +77,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = userAdd(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "backup":
 		err = backup(ctx, args, stderr, getenv)
+	case "wiki", "list", "dns":
+		err = forward(ctx, cmd, args, stdin, stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "placette", app.Version)
 	case "help", "-h", "-help", "--help":
@@ -173,6 +184,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	fs := newFlags("serve", stderr, " [flags]")
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data folder")
 	fs.Var(checkedFlag{&cfg.HTTPAddr, app.CheckHTTPAddr}, "http", "HTTP listener `address`")
+	fs.Var(checkedFlag{&cfg.SMTPAddr, app.CheckHTTPAddr}, "smtp", "SMTP listener `address` for the lists' mail")
+	fs.Var(checkedFlag{&cfg.LMTPAddr, app.CheckLMTPAddr}, "lmtp", "LMTP listener `address` (unix:/path or host:port) instead of SMTP, for a local MTA")
+	fs.Var(checkedFlag{&cfg.MailDomain, app.CheckMailDomain}, "mail-domain", "the lists' mail `domain`")
 	fs.BoolVar(&cfg.BehindProxy, "behind-proxy", false, "serve plain HTTP behind a reverse proxy on this machine, trusting its X-Forwarded-For")
 	fs.Var(checkedFlag{&cfg.LogFormat, app.CheckLogFormat}, "log-format", "log `format`: text or json")
 	fs.Var(checkedFlag{&cfg.LogLevel, app.CheckLogLevel}, "log-level", "log `level`: debug, info, warn or error")
@@ -305,40 +319,11 @@ func backup(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 	if fi, err := os.Stat(file); err == nil && os.SameFile(fi, dbInfo) {
 		return fmt.Errorf("backup: %s is the database itself; write the backup elsewhere", file)
 	}
-	// Write beside the target, then rename: a failed backup never leaves a
-	// half file under the backup's name.
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".placette-backup-*")
+	err = writeAtomic(file, func(w io.Writer) error {
+		return app.Call(ctx, *data, &control.Call{Name: "backup", Stdout: w, Stderr: io.Discard})
+	})
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := app.Call(ctx, *data, &control.Call{Name: "backup", Stdout: w, Stderr: io.Discard}); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("backup: write %s: %w", file, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("backup: write %s: %w", file, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("backup: write %s: %w", file, err)
-	}
-	if err := os.Rename(tmp.Name(), file); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	// The rename lasts through a power cut only once the folder is synced.
-	if err := syncDir(filepath.Dir(file)); err != nil {
-		return fmt.Errorf("backup: %s is written, but %w", file, err)
 	}
 	fmt.Fprintf(stderr, "backup written to %s\n", file)
 	return nil

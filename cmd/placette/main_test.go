@@ -462,7 +462,7 @@ func TestServe(t *testing.T) {
 		how  func(dir, addr string) (env map[string]string, args []string)
 	}{
 		{"flags", func(dir, addr string) (map[string]string, []string) {
-			return nil, []string{"serve", "-data", dir, "-http", addr}
+			return nil, []string{"serve", "-data", dir, "-http", addr, "-smtp", "127.0.0.1:0"}
 		}},
 		{"environment", func(dir, addr string) (map[string]string, []string) {
 			return map[string]string{"PLACETTE_DATA": dir, "PLACETTE_HTTP": addr, "PLACETTE_LOG_FORMAT": "json"}, nil
@@ -512,11 +512,11 @@ func TestServe(t *testing.T) {
 func TestServeFails(t *testing.T) {
 	t.Parallel()
 	inst := apptest.Start(t)
-	r := run(context.Background(), "", nil, "serve", "-data", inst.DataDir, "-http", "127.0.0.1:0")
+	r := run(context.Background(), "", nil, "serve", "-data", inst.DataDir, "-http", "127.0.0.1:0", "-smtp", "127.0.0.1:0")
 	wantOneLine(t, r, "in use by another placette process")
 
 	busy := strings.TrimPrefix(inst.URL, "http://")
-	r = run(context.Background(), "", nil, "serve", "-data", filepath.Join(apptest.TempDir(t), "data"), "-http", busy)
+	r = run(context.Background(), "", nil, "serve", "-data", filepath.Join(apptest.TempDir(t), "data"), "-http", busy, "-smtp", "127.0.0.1:0")
 	if r.code != exitError || !strings.Contains(r.stderr, "placette: cannot listen on "+busy+": the address is already in use") {
 		t.Errorf("serve on a port in use: %v", r)
 	}
@@ -546,6 +546,7 @@ func TestRestore(t *testing.T) {
 	cfg := app.DefaultConfig()
 	cfg.DataDir = inst.DataDir
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.SMTPAddr = "127.0.0.1:0"
 	again := apptest.StartConfig(t, cfg)
 	again.Login(t, "karim", password)
 	c := again.Client(t)

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -18,6 +19,8 @@ import (
 	"codeberg.org/placette/placette/internal/control"
 	"codeberg.org/placette/placette/internal/store"
 	"codeberg.org/placette/placette/internal/web"
+	"codeberg.org/placette/placette/mailinglist"
+	"codeberg.org/placette/placette/wiki"
 )
 
 // Version is placette's version, set at build time with
@@ -36,13 +39,12 @@ type App struct {
 	cfg    Config
 	logger *slog.Logger
 
-	db       *store.DB
-	shell    *web.Shell
-	accounts *account.Store
-	accountH *account.Handler
+	db *store.DB
+	*parts
 
 	httpLn    net.Listener
 	httpSrv   *http.Server
+	mailLn    net.Listener // SMTP or LMTP; can be nil
 	controlLn net.Listener
 
 	cancel context.CancelFunc
@@ -110,24 +112,15 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 
-	webCfg := web.Config{Secure: a.cfg.BehindProxy}
-	if a.cfg.BehindProxy {
-		webCfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
-	}
-	if a.shell, err = web.NewShell(a.db, webCfg, a.logger.With("component", "web")); err != nil {
+	if a.httpLn, err = listen(a.cfg.HTTPAddr); err != nil {
 		return err
 	}
-	if a.accounts, err = account.NewStore(a.db); err != nil {
-		return err
-	}
-	if a.accountH, err = account.NewHandler(a.shell, a.accounts); err != nil {
+	if a.parts, err = build(a.db, a.cfg, a.URL(), a.logger); err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
-	web.NewHandler(a.shell, a.db).Routes(mux)
-	a.accountH.Routes(mux)
-
-	if a.httpLn, err = listen(a.cfg.HTTPAddr); err != nil {
+	a.routes(mux)
+	if a.mailLn, err = listenMail(a.cfg); err != nil {
 		return err
 	}
 	if a.controlLn, err = control.Listen(SocketPath(dir)); err != nil {
@@ -149,8 +142,19 @@ func (a *App) Start(ctx context.Context) (err error) {
 			a.errc <- fmt.Errorf("web server: %w", err)
 		}
 	})
+	if a.mailLn != nil {
+		serveMail := a.lists.ServeSMTP
+		if a.cfg.LMTPAddr != "" {
+			serveMail = a.lists.ServeLMTP
+		}
+		a.goRun(func() {
+			if err := serveMail(ctx, a.mailLn); err != nil {
+				a.errc <- fmt.Errorf("mail server: %w", err)
+			}
+		})
+	}
 	ctl := &control.Server{
-		Handler: &Ops{DB: a.db, Accounts: a.accounts},
+		Handler: a.ops,
 		Logger:  a.logger.With("component", "control"),
 	}
 	a.goRun(func() {
@@ -159,14 +163,107 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 	})
 	a.goRun(func() { a.shell.Run(ctx) })
+	a.goRun(func() { a.wiki.Run(ctx) })
+	a.goRun(func() { a.lists.Run(ctx) })
 
-	a.logger.Info("placette started", "version", Version, "data", dir, "url", a.URL())
+	a.logger.Info("placette started", "version", Version, "data", dir, "url", a.URL(), "mail", a.MailAddr())
 	if path, err := a.accountH.SetupPath(); err != nil {
 		return err
 	} else if path != "" {
 		a.logger.Warn("no administrator yet: open this one-time link to create the first one", "url", a.URL()+path)
 	}
 	return nil
+}
+
+// parts are placette's packages built over one database: what the server
+// serves, and what a command run without a server needs.
+type parts struct {
+	shell    *web.Shell
+	accounts *account.Store
+	accountH *account.Handler
+	wiki     *wiki.Wiki
+	lists    *mailinglist.Service
+	ops      *Ops
+}
+
+// build makes the parts over db; baseURL is the absolute URL of the web
+// pages, for links in mail and feeds.
+func build(db *store.DB, cfg Config, baseURL string, logger *slog.Logger) (*parts, error) {
+	p := &parts{}
+	webCfg := web.Config{Secure: cfg.BehindProxy}
+	if cfg.BehindProxy {
+		webCfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	var err error
+	if p.shell, err = web.NewShell(db, webCfg, logger.With("component", "web")); err != nil {
+		return nil, err
+	}
+	if p.accounts, err = account.NewStore(db); err != nil {
+		return nil, err
+	}
+	if p.accountH, err = account.NewHandler(p.shell, p.accounts); err != nil {
+		return nil, err
+	}
+	p.wiki, err = wiki.New(wiki.Config{DB: db, Shell: p.shell, Logger: logger.With("component", "wiki")})
+	if err != nil {
+		return nil, err
+	}
+	p.lists, err = mailinglist.New(mailinglist.Config{
+		DB:         db,
+		Shell:      p.shell,
+		Logger:     logger.With("component", "lists"),
+		DataDir:    cfg.DataDir,
+		MailDomain: cfg.MailDomain,
+		BaseURL:    baseURL,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.ops = &Ops{DB: db, Accounts: p.accounts, Wiki: p.wiki, Lists: p.lists}
+	return p, nil
+}
+
+// routes registers every package's pages on mux.
+func (p *parts) routes(mux *http.ServeMux) {
+	h := web.NewHandler(p.shell, p.ops.DB)
+	h.Wiki = p.wiki
+	h.Lists = p.lists
+	h.Routes(mux)
+	p.accountH.Routes(mux)
+	p.wiki.Routes(mux)
+	p.lists.Routes(mux)
+}
+
+// listenMail opens the mail listener the configuration asks for: LMTP
+// when LMTPAddr is set, else SMTP on SMTPAddr, else none.
+func listenMail(cfg Config) (net.Listener, error) {
+	if cfg.LMTPAddr != "" {
+		if path, ok := strings.CutPrefix(cfg.LMTPAddr, "unix:"); ok {
+			// A socket left by a process that died is in the way.
+			if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+				os.Remove(path)
+			}
+			ln, err := net.Listen("unix", path)
+			if err != nil {
+				return nil, fmt.Errorf("cannot listen for LMTP on %s: %w", path, err)
+			}
+			return ln, nil
+		}
+		return listenOn("-lmtp", cfg.LMTPAddr)
+	}
+	if cfg.SMTPAddr == "" {
+		return nil, nil
+	}
+	return listenOn("-smtp", cfg.SMTPAddr)
+}
+
+// MailAddr returns the address of the mail listener, "" when there is
+// none.
+func (a *App) MailAddr() string {
+	if a.mailLn == nil {
+		return ""
+	}
+	return a.mailLn.Addr().String()
 }
 
 func (a *App) goRun(f func()) {
@@ -177,11 +274,15 @@ func (a *App) goRun(f func()) {
 	}()
 }
 
-// listen listens on addr, saying clearly when the port is taken.
-func listen(addr string) (net.Listener, error) {
+// listen listens on addr for HTTP, saying clearly when the port is taken.
+func listen(addr string) (net.Listener, error) { return listenOn("-http", addr) }
+
+// listenOn listens on addr, the value of flag, saying clearly when the
+// port is taken.
+func listenOn(flag, addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("cannot listen on %s: the address is already in use (is placette already running? choose another with -http)", addr)
+		return nil, fmt.Errorf("cannot listen on %s: the address is already in use (is placette already running? choose another with %s)", addr, flag)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
@@ -237,12 +338,18 @@ func (a *App) Close() error {
 		} else if a.httpLn != nil {
 			a.httpLn.Close()
 		}
+		if a.cancel == nil && a.mailLn != nil {
+			a.mailLn.Close()
+		}
 		if a.cancel != nil {
 			a.cancel()
 		} else if a.controlLn != nil {
 			a.controlLn.Close()
 		}
 		a.wg.Wait()
+		if a.mailLn != nil {
+			a.mailLn.Close()
+		}
 		if a.db != nil {
 			if err := a.db.Close(); err != nil {
 				errs = append(errs, err)

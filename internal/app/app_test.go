@@ -26,6 +26,7 @@ func testConfig(dir string) app.Config {
 	cfg := app.DefaultConfig()
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.SMTPAddr = "127.0.0.1:0"
 	return cfg
 }
 
@@ -98,6 +99,7 @@ func TestStartPortInUse(t *testing.T) {
 	}
 	// The failed start released the data folder.
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.SMTPAddr = "127.0.0.1:0"
 	apptest.StartConfig(t, cfg)
 }
 
@@ -267,6 +269,7 @@ func TestRestartKeepsData(t *testing.T) {
 	cfg := app.DefaultConfig()
 	cfg.DataDir = inst.DataDir
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.SMTPAddr = "127.0.0.1:0"
 	again := apptest.StartConfig(t, cfg)
 	if p, err := again.App.SetupPath(); p != "" || err != nil {
 		t.Errorf("SetupPath after a restart: %q, %v; want none", p, err)

@@ -23,6 +23,16 @@ type Config struct {
 	// BehindProxy serves plain HTTP for a reverse proxy on this machine,
 	// trusting its X-Forwarded-For, and marks cookies Secure.
 	BehindProxy bool
+	// SMTPAddr is the address of the SMTP listener that receives the
+	// lists' mail; "" for none.
+	SMTPAddr string
+	// LMTPAddr is the address of an LMTP listener, "unix:/path" or
+	// host:port, for mail from a local MTA; when set, SMTPAddr is not
+	// used.
+	LMTPAddr string
+	// MailDomain is the lists' mail domain; "" for the one placette last
+	// ran with (a command run without the server).
+	MailDomain string
 	// LogFormat is "text" or "json".
 	LogFormat string
 	// LogLevel is "debug", "info", "warn" or "error".
@@ -31,13 +41,22 @@ type Config struct {
 
 // Defaults of the local mode: nothing to set to try placette.
 const (
-	DefaultDataDir  = "./placette-data"
-	DefaultHTTPAddr = "127.0.0.1:8080"
+	DefaultDataDir    = "./placette-data"
+	DefaultHTTPAddr   = "127.0.0.1:8080"
+	DefaultSMTPAddr   = "127.0.0.1:2525"
+	DefaultMailDomain = "localhost"
 )
 
 // DefaultConfig returns the configuration of the local mode.
 func DefaultConfig() Config {
-	return Config{DataDir: DefaultDataDir, HTTPAddr: DefaultHTTPAddr, LogFormat: "text", LogLevel: "info"}
+	return Config{
+		DataDir:    DefaultDataDir,
+		HTTPAddr:   DefaultHTTPAddr,
+		SMTPAddr:   DefaultSMTPAddr,
+		MailDomain: DefaultMailDomain,
+		LogFormat:  "text",
+		LogLevel:   "info",
+	}
 }
 
 // Validate checks c and returns every problem in one error, each on its own
@@ -49,6 +68,17 @@ func (c *Config) Validate() error {
 	}
 	if err := CheckHTTPAddr(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("-http %q: %w", c.HTTPAddr, err))
+	}
+	if c.SMTPAddr != "" && c.LMTPAddr == "" {
+		if err := CheckHTTPAddr(c.SMTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("-smtp %q: %w", c.SMTPAddr, err))
+		}
+	}
+	if err := CheckLMTPAddr(c.LMTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("-lmtp %q: %w", c.LMTPAddr, err))
+	}
+	if err := CheckMailDomain(c.MailDomain); c.MailDomain != "" && err != nil {
+		errs = append(errs, fmt.Errorf("-mail-domain %q: %w", c.MailDomain, err))
 	}
 	if err := CheckLogFormat(c.LogFormat); err != nil {
 		errs = append(errs, fmt.Errorf("-log-format %q: %w", c.LogFormat, err))
@@ -64,6 +94,42 @@ func (c *Config) Validate() error {
 func CheckHTTPAddr(addr string) error {
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return errors.New("not a host:port address")
+	}
+	return nil
+}
+
+// CheckLMTPAddr tells whether addr can be a Config's LMTPAddr: "" (none),
+// "unix:/absolute/path" or host:port.
+func CheckLMTPAddr(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		if !strings.HasPrefix(path, "/") {
+			return errors.New("a unix socket needs an absolute path (unix:/run/placette/lmtp.sock)")
+		}
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return errors.New("not unix:/path nor a host:port address")
+	}
+	return nil
+}
+
+// CheckMailDomain tells whether name can be a Config's MailDomain.
+func CheckMailDomain(name string) error {
+	if name == "" || len(name) > 253 || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") {
+		return errors.New("not a domain name")
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 {
+			return errors.New("not a domain name")
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return errors.New("not a domain name (letters, digits, - and . only)")
+			}
+		}
 	}
 	return nil
 }

@@ -3,9 +3,9 @@ package app
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
-	"codeberg.org/placette/placette/internal/account"
 	"codeberg.org/placette/placette/internal/control"
 )
 
@@ -19,10 +19,15 @@ func Call(ctx context.Context, dir string, c *control.Call) error {
 			return err
 		}
 		defer func() { err = errors.Join(err, db.Close()) }()
-		accounts, err := account.NewStore(db)
+		cfg := DefaultConfig()
+		cfg.DataDir = dir
+		// No server: the lists use the mail domain and address the server
+		// last ran with, which they keep.
+		cfg.MailDomain = ""
+		p, err := build(db, cfg, "", slog.New(slog.DiscardHandler))
 		if err != nil {
 			return err
 		}
-		return (&Ops{DB: db, Accounts: accounts}).ServeCall(ctx, c)
+		return p.ops.ServeCall(ctx, c)
 	})
 }

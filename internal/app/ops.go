@@ -22,6 +22,8 @@ import (
 type Ops struct {
 	DB       *store.DB
 	Accounts *account.Store
+	Wiki     control.Handler // the "wiki" commands
+	Lists    control.Handler // the "list" and "dns" commands
 }
 
 var _ control.Handler = (*Ops)(nil)
@@ -33,6 +35,10 @@ func (o *Ops) ServeCall(ctx context.Context, c *control.Call) error {
 		return o.backup(c)
 	case "user-add":
 		return o.userAdd(c)
+	case "wiki":
+		return o.Wiki.ServeCall(ctx, c)
+	case "list", "dns":
+		return o.Lists.ServeCall(ctx, c)
 	}
 	return fmt.Errorf("unknown command %q", c.Name)
 }

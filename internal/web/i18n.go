@@ -69,6 +69,30 @@ func LoadCatalog(fsys fs.FS) (*Catalog, error) {
 	return c, nil
 }
 
+// Add merges the messages of the *.json files at the root of fsys, one per
+// language, into c: a package that serves pages ships its own catalog
+// beside its templates. Every file must be for a language c already has,
+// and no key may be defined twice. Add must be called before c is used.
+func (c *Catalog) Add(fsys fs.FS) error {
+	more, err := LoadCatalog(fsys)
+	if err != nil {
+		return err
+	}
+	for lang, msgs := range more.msgs {
+		into, ok := c.msgs[lang]
+		if !ok {
+			return fmt.Errorf("catalog for %q: placette does not speak it", lang)
+		}
+		for k, v := range msgs {
+			if _, dup := into[k]; dup {
+				return fmt.Errorf("catalog for %q: key %q is defined twice", lang, k)
+			}
+			into[k] = v
+		}
+	}
+	return nil
+}
+
 // Langs returns the languages of the catalog, the default one first.
 func (c *Catalog) Langs() []string { return c.langs }
 

@@ -28,6 +28,66 @@ func loadCatalog(t testing.TB) *Catalog {
 	return c
 }
 
+// loadAllCatalogs returns the shell's catalog with the catalog of every
+// package of the repository added: a folder named "locales" beside a
+// package's templates.
+func loadAllCatalogs(t testing.TB) *Catalog {
+	t.Helper()
+	c := loadCatalog(t)
+	root := filepath.Join("..", "..")
+	own := filepath.Join("internal", "web", "locales")
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() || p == root {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.Name() != "locales" || rel == own {
+			return nil
+		}
+		if err := c.Add(os.DirFS(p)); err != nil {
+			t.Errorf("%s: %v", rel, err)
+		}
+		return filepath.SkipDir
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestCatalogAdd(t *testing.T) {
+	c := loadCatalog(t)
+	err := c.Add(fstest.MapFS{
+		"fr.json": {Data: []byte(`{"zz.test": "essai"}`)},
+		"en.json": {Data: []byte(`{"zz.test": "test"}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Printer("fr").T("zz.test"); got != "essai" {
+		t.Errorf("added key in French = %q, want essai", got)
+	}
+	for name, files := range map[string]fstest.MapFS{
+		"duplicate key": {"fr.json": {Data: []byte(`{"zz.test": "encore"}`)}},
+		"unknown language": {
+			"fr.json": {Data: []byte(`{"zz.other": "autre"}`)},
+			"de.json": {Data: []byte(`{"zz.other": "andere"}`)},
+		},
+		"no French": {"en.json": {Data: []byte(`{"zz.x": "x"}`)}},
+		"broken":    {"fr.json": {Data: []byte(`{"zz.x": `)}},
+	} {
+		if err := c.Add(files); err == nil {
+			t.Errorf("%s: Add succeeded, want an error", name)
+		}
+	}
+}
+
 // fmtVerb matches one fmt verb ("%s", "%[2]d", "%02d"), not "%%".
 var fmtVerb = regexp.MustCompile(`%(?:%|(?:\[\d+\])?[-+# 0]*\d*(?:\.\d+)?(?:\[\d+\])?[a-zA-Z])`)
 
@@ -42,7 +102,7 @@ func countVerbs(s string) int {
 }
 
 func TestCatalogsMatch(t *testing.T) {
-	c := loadCatalog(t)
+	c := loadAllCatalogs(t)
 	if got := c.Langs(); !slices.Equal(got, []string{"fr", "en"}) {
 		t.Fatalf("Langs() = %v, want [fr en]", got)
 	}
@@ -82,7 +142,7 @@ var templateKey = regexp.MustCompile(`(?:\{\{-?\s*|\(\s*)(t|n)\s+"([^"]+)"`)
 // TestTemplateKeysExist checks that every key the templates of the whole
 // repository name, and every key the code builds, is in every catalog.
 func TestTemplateKeysExist(t *testing.T) {
-	c := loadCatalog(t)
+	c := loadAllCatalogs(t)
 	var keys []string
 	var files int
 	root := filepath.Join("..", "..")

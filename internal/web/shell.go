@@ -168,6 +168,11 @@ func NewShell(db *store.DB, cfg Config, logger *slog.Logger) (*Shell, error) {
 // SetUsers plugs in the account store that sessions are checked against.
 func (s *Shell) SetUsers(u UserSource) { s.users.Store(&userSourceBox{u}) }
 
+// AddCatalog merges a package's own catalog (fr.json, en.json at the root
+// of fsys) into the shell's. Call it before parsing the package's
+// templates and before serving.
+func (s *Shell) AddCatalog(fsys fs.FS) error { return s.catalog.Add(fsys) }
+
 // Catalog returns the shell's message catalogs.
 func (s *Shell) Catalog() *Catalog { return s.catalog }
 

@@ -26,6 +26,7 @@ type Instance struct {
 	App     *app.App
 	URL     string // "http://127.0.0.1:PORT", no trailing slash
 	DataDir string
+	Mail    string     // the SMTP (or LMTP) listener's address; "" when none
 	Log     *LogBuffer // everything the app logged
 }
 
@@ -40,6 +41,7 @@ func Start(t testing.TB, opts ...Option) *Instance {
 	cfg := app.DefaultConfig()
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.SMTPAddr = "127.0.0.1:0"
 	cfg.LogLevel = "debug"
 	for _, o := range opts {
 		o(&cfg)
@@ -74,7 +76,7 @@ func StartConfig(t testing.TB, cfg app.Config) *Instance {
 			t.Errorf("stop placette: %v", err)
 		}
 	})
-	return &Instance{App: a, URL: a.URL(), DataDir: a.DataDir(), Log: logs}
+	return &Instance{App: a, URL: a.URL(), DataDir: a.DataDir(), Mail: a.MailAddr(), Log: logs}
 }
 
 // Client returns an HTTP client with its own cookie jar that does not follow
