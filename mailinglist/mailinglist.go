@@ -48,6 +48,7 @@ type Config struct {
 // concurrent use.
 type Service struct {
 	cfg Config
+	web webPart // the pages: see web.go
 }
 
 // New builds the lists over cfg.DB, running the migrations, and registers
@@ -59,11 +60,15 @@ func New(cfg Config) (*Service, error) {
 	if cfg.DNS == nil {
 		cfg.DNS = net.DefaultResolver
 	}
-	return &Service{cfg: cfg}, nil
+	s := &Service{cfg: cfg}
+	if err := s.initWeb(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Routes registers the lists' pages on mux.
-func (s *Service) Routes(mux *http.ServeMux) {}
+func (s *Service) Routes(mux *http.ServeMux) { s.routes(mux) }
 
 // Run distributes queued mail and does the lists' housekeeping (digests,
 // expired confirmations) until ctx is done.

@@ -29,8 +29,9 @@ func loadCatalog(t testing.TB) *Catalog {
 }
 
 // loadAllCatalogs returns the shell's catalog with the catalog of every
-// package of the repository added: a folder named "locales" beside a
-// package's templates.
+// package of the repository added: a folder holding fr.json inside a
+// folder named "locales" (locales/, or locales/mail/ for a package with
+// several catalogs).
 func loadAllCatalogs(t testing.TB) *Catalog {
 	t.Helper()
 	c := loadCatalog(t)
@@ -47,13 +48,16 @@ func loadAllCatalogs(t testing.TB) *Catalog {
 			return filepath.SkipDir
 		}
 		rel, _ := filepath.Rel(root, p)
-		if d.Name() != "locales" || rel == own {
+		if rel == own || !slices.Contains(strings.Split(filepath.ToSlash(rel), "/"), "locales") {
+			return nil
+		}
+		if _, err := os.Stat(filepath.Join(p, DefaultLang+".json")); err != nil {
 			return nil
 		}
 		if err := c.Add(os.DirFS(p)); err != nil {
 			t.Errorf("%s: %v", rel, err)
 		}
-		return filepath.SkipDir
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
