@@ -4,27 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"codeberg.org/placette/placette/internal/store"
+	"codeberg.org/placette/placette/internal/store/storetest"
 	"codeberg.org/placette/placette/internal/web"
 )
 
 // newStore returns an account store over a fresh database.
 func newStore(t *testing.T) *Store {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "placette.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	s, err := NewStore(db)
+	s, err := NewStore(storetest.Open(t))
 	if err != nil {
 		t.Fatal(err)
 	}

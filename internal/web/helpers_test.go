@@ -9,13 +9,13 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
 	"codeberg.org/placette/placette/internal/store"
+	"codeberg.org/placette/placette/internal/store/storetest"
 )
 
 // fakeUsers is a UserSource over a map, safe for concurrent use.
@@ -68,15 +68,7 @@ type site struct {
 // newShell opens a database in a temporary folder and builds a shell on it.
 func newShell(t testing.TB, cfg Config) (*Shell, *store.DB, *syncBuffer) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "placette.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	db := storetest.Open(t)
 	log := &syncBuffer{}
 	shell, err := NewShell(db, cfg, slog.New(slog.NewTextHandler(log, nil)))
 	if err != nil {
