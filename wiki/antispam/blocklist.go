@@ -38,11 +38,11 @@ type pattern struct {
 // Blocklist is a compiled regular-expression blocklist. Its zero value and
 // nil block nothing. It is safe for concurrent use.
 type Blocklist struct {
-	patterns []pattern        // every valid pattern, in order
-	filtered []int            // indexes of the patterns with literals
-	rest     []*regexp.Regexp // the others, combined by chunks
-	restIdx  [][]int          // the patterns each of rest combines
-	Errors   []BlocklistError // the lines that are not used
+	patterns []pattern         // every valid pattern, in order
+	byPrefix map[[3]byte][]int // first three bytes of a literal -> the patterns that have it
+	rest     []*regexp.Regexp  // the others, combined by chunks
+	restIdx  [][]int           // the patterns each of rest combines
+	Errors   []BlocklistError  // the lines that are not used
 }
 
 // ParseBlocklist reads a blocklist in the format DokuWiki's wordblock.conf
@@ -106,11 +106,17 @@ func ParseBlocklist(text string) *Blocklist {
 		b.patterns = append(b.patterns, pattern{line: n, src: p, literals: requiredLiterals(re.Simplify())})
 	}
 	var rest []int
+	b.byPrefix = map[[3]byte][]int{}
 	for i, p := range b.patterns {
-		if p.literals != nil {
-			b.filtered = append(b.filtered, i)
-		} else {
+		if p.literals == nil {
 			rest = append(rest, i)
+			continue
+		}
+		for _, lit := range p.literals {
+			k := [3]byte{lit[0], lit[1], lit[2]}
+			if l := b.byPrefix[k]; len(l) == 0 || l[len(l)-1] != i {
+				b.byPrefix[k] = append(l, i)
+			}
 		}
 	}
 	for len(rest) > 0 {
@@ -165,20 +171,9 @@ func (b *Blocklist) Match(text string) (line int, src string, ok bool) {
 	if b == nil || len(b.patterns) == 0 || text == "" {
 		return 0, "", false
 	}
-	folded := foldString(text)
-	for _, i := range b.filtered {
-		p := &b.patterns[i]
-		hit := false
-		for _, lit := range p.literals {
-			if strings.Contains(folded, lit) {
-				hit = true
-				break
-			}
-		}
-		// The candidate is compiled only now: keeping thousands of
-		// compiled expressions would cost megabytes for a rare use.
-		if hit && regexp.MustCompile("(?is:"+p.src+")").MatchString(text) {
-			return p.line, p.src, true
+	if len(b.byPrefix) > 0 {
+		if line, src, ok := b.matchFiltered(text); ok {
+			return line, src, true
 		}
 	}
 	for k, re := range b.rest {
@@ -196,6 +191,45 @@ func (b *Blocklist) Match(text string) (line int, src string, ok bool) {
 		return b.patterns[idx[0]].line, b.patterns[idx[0]].src, true
 	}
 	return 0, "", false
+}
+
+// matchFiltered runs the patterns with literals whose literal occurs in
+// text: one pass over the folded text finds the literals' first three
+// bytes, then each candidate's literals are looked for in full, and only
+// then is the pattern compiled and run. Compiling on a hit, rather than
+// keeping thousands of compiled expressions, saves megabytes for a rare
+// event.
+func (b *Blocklist) matchFiltered(text string) (int, string, bool) {
+	folded := foldString(text)
+	var seen map[int]bool
+	best := -1 // the first pattern of the list that matches
+	for i := 0; i+3 <= len(folded); i++ {
+		cands := b.byPrefix[[3]byte{folded[i], folded[i+1], folded[i+2]}]
+		for _, c := range cands {
+			if seen[c] || best >= 0 && c > best {
+				continue
+			}
+			if seen == nil {
+				seen = map[int]bool{}
+			}
+			seen[c] = true
+			p := &b.patterns[c]
+			hit := false
+			for _, lit := range p.literals {
+				if strings.Contains(folded, lit) {
+					hit = true
+					break
+				}
+			}
+			if hit && regexp.MustCompile("(?is:"+p.src+")").MatchString(text) {
+				best = c
+			}
+		}
+	}
+	if best < 0 {
+		return 0, "", false
+	}
+	return b.patterns[best].line, b.patterns[best].src, true
 }
 
 // foldRune maps r to one rune of the runes that match it

@@ -91,7 +91,7 @@ type editPage struct {
 // httptest server that trusts X-Forwarded-For from 127.0.0.1, so that
 // each test client can have its own address.
 type site struct {
-	t     *testing.T
+	t     testing.TB
 	db    *store.DB
 	shell *web.Shell
 	guard *Guard
@@ -103,7 +103,7 @@ type site struct {
 	pages map[string]string
 }
 
-func newSite(t *testing.T) *site {
+func newSite(t testing.TB) *site {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "placette.db"), store.Options{})
 	if err != nil {
