@@ -126,19 +126,13 @@ func (s *Service) scoreTx(tx *bolt.Tx, l *List, m *Member, action string, hard, 
 }
 
 // report is told by the queue how each job ended: a copy to a member that
-// failed for good with a 5xx counts as a bounce. It runs apart from the
-// queue's transactions.
+// failed for good with a 5xx counts as a bounce. The queue calls it from
+// one goroutine, outside its transactions.
 func (s *Service) report(r delivery.Result) {
 	if r.Delivered || r.Code < 500 || r.Job.From == "" || r.Job.Tag == "" {
 		return
 	}
-	// The queue may call Report inside its own transaction: Run counts
-	// the bounce apart.
-	select {
-	case s.reports <- r:
-	default:
-		s.logger.Warn("bounce not counted", "list", r.Job.Tag, "reason", "report_queue_full")
-	}
+	s.reportBounce(r)
 }
 
 // reportBounce counts a relay's 5xx against the member it was for.

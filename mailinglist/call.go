@@ -107,7 +107,7 @@ func (s *Service) callCreate(args []string, stdout io.Writer) error {
 	if name == "" {
 		return errors.New("list create takes a list NAME")
 	}
-	l.Name, l.Policy, l.Moderators = name, Policy(*policy), mods
+	l.Name, l.Policy, l.Moderators = name, Policy(*policy), strings.Join(mods, ",")
 	if err := s.CreateList(l); err != nil {
 		return fmt.Errorf("list create %s: %w", name, err)
 	}

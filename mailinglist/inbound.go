@@ -1,6 +1,7 @@
 package mailinglist
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -338,7 +339,14 @@ func (ss *session) read(r io.Reader) (*inbound, error) {
 // both start and end with CRLF ("\n.\n", "\r\n.\n", "\n.\r\n", "\r.\r"…):
 // a receiver reading lone LFs or CRs as line endings would see the end of
 // the data there, and what follows as new commands.
+//
+// go-smtp removes the dot at the start of a line as it unstuffs the data,
+// so "\r\n.\n" reaches us as "\r\n\n": a CRLF followed by a lone LF is
+// refused too (no honest client sends it).
 func smuggled(raw []byte) bool {
+	if bytes.Contains(raw, []byte("\r\n\n")) {
+		return true
+	}
 	for i := 1; i+1 < len(raw); i++ {
 		if raw[i] != '.' {
 			continue

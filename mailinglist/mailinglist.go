@@ -54,9 +54,13 @@ type Config struct {
 	Now func() time.Time
 	// TLS, when set, offers STARTTLS on the SMTP server; can be nil.
 	TLS *tls.Config
-	// Hostname is the name the SMTP server greets with; "" for the mail
-	// domain.
+	// Hostname is the name the SMTP server greets with and the delivery
+	// queue says in EHLO; "" for the mail domain.
 	Hostname string
+
+	// queueHook, when set, changes the delivery queue's configuration
+	// (tests: a test CA, short retries).
+	queueHook func(*delivery.Config)
 }
 
 // Service is placette's mailing lists: lists, members, inbound mail,
@@ -82,8 +86,6 @@ type Service struct {
 	// smtpRate bounds the messages one client network sends.
 	smtpRate *web.Limiter
 
-	reports chan delivery.Result // failed jobs, counted as bounces by Run
-
 	noticeMu   sync.Mutex           // guards heldNotice
 	heldNotice map[string]time.Time // list -> last notice of held mail to its moderators
 }
@@ -108,7 +110,6 @@ func New(cfg Config) (*Service, error) {
 		confirmRate: web.NewLimiter(10*time.Minute, 3),
 		smtpRate:    web.NewLimiter(time.Second, 120),
 		heldNotice:  map[string]time.Time{},
-		reports:     make(chan delivery.Result, 1024),
 	}
 	if err := cfg.DB.Migrate("list", migrations(func(b []byte) { rand.Read(b) })); err != nil {
 		return nil, fmt.Errorf("lists: %w", err)
@@ -124,15 +125,24 @@ func New(cfg Config) (*Service, error) {
 	if cfg.DataDir != "" {
 		outbox = filepath.Join(cfg.DataDir, "outbox")
 	}
-	s.queue, err = delivery.NewQueue(delivery.Config{
-		DB:     cfg.DB,
-		Logger: cfg.Logger.With("part", "delivery"),
-		Outbox: outbox,
-		Relay:  s.Relay,
-		Report: s.report,
-		Keys:   s.keys,
-		Now:    cfg.Now,
-	})
+	helo := cfg.Hostname
+	if helo == "" {
+		helo = s.mailDomain
+	}
+	qcfg := delivery.Config{
+		DB:       cfg.DB,
+		Logger:   cfg.Logger.With("part", "delivery"),
+		Outbox:   outbox,
+		Relay:    s.Relay,
+		Report:   s.report,
+		Keys:     s.keys,
+		Now:      cfg.Now,
+		HeloName: helo,
+	}
+	if cfg.queueHook != nil {
+		cfg.queueHook(&qcfg)
+	}
+	s.queue, err = delivery.NewQueue(qcfg)
 	if err != nil {
 		return nil, fmt.Errorf("lists: delivery queue: %w", err)
 	}
@@ -195,8 +205,8 @@ func (s *Service) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// housekeeping counts the relay's refusals as bounces and removes
-// expired confirmations now and then, until ctx is done.
+// housekeeping removes expired confirmations now and then until ctx is
+// done.
 func (s *Service) housekeeping(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -204,15 +214,10 @@ func (s *Service) housekeeping(ctx context.Context) {
 		if err := s.expireConfirmations(); err != nil {
 			s.logger.Error("expire confirmations", "error", err)
 		}
-		for wait := true; wait; {
-			select {
-			case <-ctx.Done():
-				return
-			case r := <-s.reports:
-				s.reportBounce(r)
-			case <-t.C:
-				wait = false
-			}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

@@ -106,7 +106,7 @@ func (s *Service) goodbye(tx *bolt.Tx, l *List, m *Member) error {
 // toModerators queues a notice to each moderator of l.
 func (s *Service) toModerators(tx *bolt.Tx, l *List, subjectKey, bodyKey string, args ...any) error {
 	p := s.printer(l.lang())
-	for _, mod := range l.Moderators {
+	for _, mod := range l.moderators() {
 		if err := s.sendNotice(tx, l, mod, p.T(subjectKey, l.title()), p.T(bodyKey, args...)); err != nil {
 			return err
 		}

@@ -230,7 +230,7 @@ func (s *Service) holdTx(tx *bolt.Tx, in *inbound, l *List, reason string) error
 		return err
 	}
 	s.logger.Info("message held", "list", l.Name, "id", id, "reason", reason, "from", in.from)
-	if len(l.Moderators) == 0 || !s.heldNoticeDue(l.Name) {
+	if len(l.moderators()) == 0 || !s.heldNoticeDue(l.Name) {
 		return nil
 	}
 	p := s.printer(l.lang())
@@ -247,12 +247,12 @@ func (s *Service) ownerTx(tx *bolt.Tx, in *inbound, l *List) error {
 	if int64(len(in.raw)) > l.maxBytes() {
 		return errTooBig
 	}
-	if len(l.Moderators) == 0 {
+	if len(l.moderators()) == 0 {
 		s.logger.Warn("message to owner dropped", "list", l.Name, "reason", "no_moderator", "from", in.from)
 		return nil
 	}
 	var jobs []delivery.Job
-	for _, mod := range l.Moderators {
+	for _, mod := range l.moderators() {
 		jobs = append(jobs, delivery.Job{
 			From:    l.addr("-bounces"),
 			To:      mod,

@@ -66,9 +66,10 @@ type List struct {
 	MaxBytes    int64  // largest message accepted; 0 for the default
 	DMARCAlways bool   // always rewrite From (else only for strict DMARC domains)
 	Created     time.Time
-	// Moderators are the addresses told of held mail and of mail to
-	// NAME-owner; they may post to an announce list and are never held.
-	Moderators []string
+	// Moderators are the addresses, separated by commas or spaces, told
+	// of held mail and of mail to NAME-owner; they may post to an
+	// announce list and are never held. (A string keeps List comparable.)
+	Moderators string
 	// Lang is the language of the notices the list sends ("fr" when "").
 	Lang string
 }
@@ -96,9 +97,14 @@ func (l *List) lang() string {
 	return l.Lang
 }
 
+// moderators returns the addresses of the list's moderators.
+func (l *List) moderators() []string {
+	return strings.FieldsFunc(l.Moderators, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })
+}
+
 // isModerator reports whether addr is one of the list's moderators.
 func (l *List) isModerator(addr string) bool {
-	for _, m := range l.Moderators {
+	for _, m := range l.moderators() {
 		if strings.EqualFold(m, addr) {
 			return true
 		}
@@ -352,7 +358,7 @@ func (s *Service) normaliseList(l *List) error {
 		l.Lang = "fr"
 	}
 	var mods []string
-	for _, m := range l.Moderators {
+	for _, m := range l.moderators() {
 		a, err := cleanAddr(m)
 		if err != nil {
 			return fmt.Errorf("moderator: %w", err)
@@ -361,7 +367,7 @@ func (s *Service) normaliseList(l *List) error {
 			mods = append(mods, a)
 		}
 	}
-	l.Moderators = mods
+	l.Moderators = strings.Join(mods, ", ")
 	return nil
 }
 
