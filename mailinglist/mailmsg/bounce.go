@@ -152,7 +152,7 @@ func ParseBounce(raw []byte) (b *Bounce, ok bool) {
 			exclude[strings.ToLower(a.Addr)] = true
 		}
 	}
-	warning := warningSubject.MatchString(subject)
+	warning := warningSubject.MatchString(subject) && !hardWords.MatchString(subject)
 	b.Statuses = append(b.Statuses, scanText(cutOriginal(all), exclude, warning)...)
 	return b, true
 }
@@ -160,15 +160,17 @@ func ParseBounce(raw []byte) (b *Bounce, ok bool) {
 var (
 	quotedMsgID    = regexp.MustCompile(`(?im)^\s*message-id:\s*(<[^>\s]+>)`)
 	quotedListID   = regexp.MustCompile(`(?im)^\s*list-id:\s*(.+)$`)
-	bounceSubject  = regexp.MustCompile(`(?i)undeliver|returned mail|delivery (status|failure|failed|notification|problem|report)|failure notice|mail delivery failed|non.?deliver|could not be delivered|delivery has failed|returned to sender|mail system error|could not send|not delivered|delivery failure|mail failure|delivery error|bounce|nicht zustellbar|non remis|non distribuable`)
+	bounceSubject  = regexp.MustCompile(`(?i)undeliver|returned mail|delivery (status|failure|failed|notification|problem|report)|failure notice|mail delivery failed|non.?deliver|could not be delivered|delivery has failed|returned to sender|mail system error|could not send|not delivered|delivery failure|mail failure|delivery error|delivery warning|user unknown|bounce|nicht zustellbar|non remis|non distribuable`)
 	warningSubject = regexp.MustCompile(`(?i)warning|delayed|delay|still being retried|will retry|not yet delivered`)
-	bounceText     = regexp.MustCompile(`(?i)qmail-send program|mail delivery software|this is the mail system at|this is the postfix program|unable to deliver|did not reach the following recipient|could not be delivered|delivery to the following recipient|undeliverable|permanent fatal errors|following address(es)? failed|following recipients? (did not|could not)|delivery has failed|user unknown|message was undeliverable`)
-	cutMarker      = regexp.MustCompile(`(?im)^[ \t>]*(-{2,}.*(original message|copy of the message|below this line|returned message|message follows|undelivered message|message headers follow)|original message follows|-+ ?original message ?-+|the original message was|the headers of the original|unsent message below|your message reads)`)
+	bounceText     = regexp.MustCompile(`(?i)qmail-send program|mail delivery software|this is the mail system at|this is the postfix program|unable to deliver|did not reach the following recipient|could not be delivered|delivery to the following recipient|undeliverable|permanent fatal errors|following address(es)? failed|following recipients? (did not|could not)|delivery has failed|user unknown|no such user|message was undeliverable`)
+	cutMarker      = regexp.MustCompile(`(?im)^[ \t>]*(-{2,}.*(original message|copy of the message|below this line|returned message|message follows|undelivered message|message headers follow)|original message follows|-+ ?original message ?-+|the headers of the original|unsent message below|your message reads)`)
 	failureWords   = regexp.MustCompile(`(?i)fail|unknown|not found|undeliver|does not exist|doesn't exist|no such|invalid|not deliver|reject|recipient|mailbox|quota|full|not recogni|unavailable|disabled|no longer|refused|error|bad address|not listed|did not reach|problem|user`)
+	hardWords      = regexp.MustCompile(`(?i)user unknown|unknown user|no such user|does not exist|permanent`)
+	quotedField    = regexp.MustCompile(`(?i)^[ \t>]*(to|from|cc|sent|subject|reply-to|sender|list-[a-z]+|x-[a-z-]+|received|return-path|message-id|delivered-to|for)\s*:`)
 	statusCode     = regexp.MustCompile(`\b([245])\.(\d{1,3})\.(\d{1,3})\b`)
 	policyWords    = regexp.MustCompile(`(?i)spam|blocked|black ?list|block ?list|blacklisted|dnsbl|\brbl\b|spamhaus|reputation|policy|content rejected|junk mail|abuse`)
-	retryWords     = regexp.MustCompile(`(?i)will (continue|keep|be) (trying|retried|to try)|will retry|still trying|delayed|has not (yet )?been delivered|not yet been delivered|temporar|try again later|will try again|warning`)
-	loneAddr       = regexp.MustCompile(`(?m)^[ \t]*<?([A-Za-z0-9!#$%&'*+/?^_{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>?:?[ \t]*$`)
+	retryWords     = regexp.MustCompile(`(?i)will (continue|keep|be) (trying|retried|to try)|will retry|still trying|delayed|has not yet been delivered|will continue|not yet been delivered|temporar|try again later|will try again|warning`)
+	loneAddr       = regexp.MustCompile(`(?m)^[ \t]*["<]?([A-Za-z0-9!#$%&'*+/?^_{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)[">]?:?[ \t]*$`)
 	leadingAddr    = regexp.MustCompile(`(?m)^[ \t]*<([A-Za-z0-9!#$%&'*+/?^_{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>:?`)
 	textAddr       = regexp.MustCompile(`[A-Za-z0-9!#$%&'*+/?^_{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+`)
 )
@@ -202,7 +204,8 @@ func listID(v string) string {
 func parseDSN(s string) []Status {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	var out []Status
-	for i, block := range strings.Split(s, "\n\n") {
+	seen := map[string]bool{}
+	for _, block := range strings.Split(s, "\n\n") {
 		block = strings.Trim(block, "\n")
 		if block == "" {
 			continue
@@ -216,10 +219,7 @@ func parseDSN(s string) []Status {
 			rcpt = fieldValue(h.Get("Original-Recipient"))
 		}
 		if rcpt == "" {
-			if i > 0 && h.Get("Action") != "" {
-				// A recipient block without a recipient.
-			}
-			continue
+			continue // the per-message block, or a recipient block without a recipient
 		}
 		addr, ok := AddrSpec(rcpt)
 		if !ok {
@@ -256,7 +256,10 @@ func parseDSN(s string) []Status {
 			st.Hard = false
 		}
 		st.Policy = strings.HasPrefix(st.Code, "5.7.") || st.Hard && policyWords.MatchString(st.Diagnose)
-		out = append(out, st)
+		if key := strings.ToLower(st.Addr); !seen[key] {
+			seen[key] = true
+			out = append(out, st)
+		}
 	}
 	return out
 }
@@ -309,8 +312,11 @@ func scanText(s string, exclude map[string]bool, warning bool) []Status {
 	if len(addrs) == 0 {
 		at := 0
 		for _, line := range strings.SplitAfter(s, "\n") {
-			if failureWords.MatchString(line) && !strings.Contains(strings.ToLower(line), "reply to") {
+			if failureWords.MatchString(line) && !strings.Contains(strings.ToLower(line), "reply to") && !quotedField.MatchString(line) {
 				for _, m := range textAddr.FindAllStringIndex(line, -1) {
+					if before := strings.ToLower(strings.TrimRight(line[:m[0]], " <\"'(")); strings.HasSuffix(before, "from") && !strings.HasSuffix(before, "generated from") && !strings.HasSuffix(before, "expanded from") {
+						continue // the sender, not the recipient
+					}
 					add(line[m[0]:m[1]], at+m[0])
 				}
 			}

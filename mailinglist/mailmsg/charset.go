@@ -165,7 +165,8 @@ func DecodeHeader(v string) string {
 	v = utf8OrCP1252([]byte(v))
 	if strings.Contains(v, "=?") {
 		if d, err := wordDecoder.DecodeHeader(routeWords(v)); err == nil {
-			v = utf8OrCP1252([]byte(d))
+			// Words the decoder left alone get their charset back.
+			v = strings.ReplaceAll(utf8OrCP1252([]byte(d)), "=?"+wordPrefix, "=?")
 		}
 	}
 	return cleanText(v)

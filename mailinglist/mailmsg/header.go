@@ -232,6 +232,9 @@ var dateLayouts = []string{
 	"2 Jan 2006",
 }
 
+// numericZone matches a numeric zone after a time.
+var numericZone = regexp.MustCompile(`\d:\d\d(?::\d\d)?\s*[+-]\d{4}\b`)
+
 // zoneTail matches a numeric or named zone at the end of a date.
 var zoneTail = regexp.MustCompile(`\s*(?:([+-])(\d{1,4})|([A-Za-z]{1,5}))$`)
 
@@ -266,6 +269,9 @@ func parseDate(v string) (t time.Time, ok bool) {
 		v = strings.TrimSpace(v[i+1:])
 	} else if f := strings.Fields(v); len(f) > 0 && len(f[0]) >= 3 && isLetters(f[0]) && len(f) > 4 && !isMonth(f[0]) {
 		v = strings.Join(f[1:], " ")
+	}
+	if m := numericZone.FindStringIndex(v); m != nil {
+		v = v[:m[1]] // trailing text after the zone
 	}
 	loc := time.UTC
 	if m := zoneTail.FindStringSubmatchIndex(v); m != nil {

@@ -232,13 +232,19 @@ func readBody(p *part, limit int) (s string, cut bool) {
 	b, _ := io.ReadAll(io.LimitReader(p.body, int64(limit)+1))
 	if p.b64 != nil && p.encoded != nil && p.b64.bad > 8 && p.b64.bad*20 > p.b64.all {
 		b = p.encoded.b.Bytes()
+		if p.problem != nil {
+			p.problem("text part is not base64 as it claims, kept as written")
+		}
 	}
 	if len(b) > limit {
 		b = b[:limit]
 		cut = true
 		_, _ = io.Copy(io.Discard, p.body)
 	}
-	s, _ = decodeCharset(p.params["charset"], b)
+	s, known := decodeCharset(p.params["charset"], b)
+	if !known && p.problem != nil {
+		p.problem("unknown charset %q, read as UTF-8 or windows-1252", clip(p.params["charset"], 40))
+	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	s = dropControls(s)

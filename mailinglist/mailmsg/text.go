@@ -11,7 +11,7 @@ import (
 // removed; with delSp the trailing space of a flowed line goes too. The
 // signature separator "-- " is never flowed.
 func unflow(s string, delSp bool) string {
-	lines := strings.Split(s, "\n")
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 	var out strings.Builder
 	out.Grow(len(s))
 	para := false // inside a flowed paragraph

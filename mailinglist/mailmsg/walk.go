@@ -39,6 +39,7 @@ type part struct {
 	encoding   string         // the Content-Transfer-Encoding when unknown, else ""
 	b64        *base64Reader  // the decoder, for base64 parts
 	encoded    *limitedBuffer // the start of a base64 text part, as written
+	problem    func(format string, args ...any)
 	depth      int
 }
 
@@ -168,7 +169,7 @@ func (w *walker) entity(h mtextproto.Header, body io.Reader, p []int, depth int,
 	if dparams == nil {
 		dparams = map[string]string{}
 	}
-	lp := &part{header: h, mediaType: mt, params: params, disp: strings.ToLower(disp), dispParams: dparams, path: p, depth: depth}
+	lp := &part{header: h, mediaType: mt, params: params, disp: strings.ToLower(disp), dispParams: dparams, path: p, depth: depth, problem: w.problem}
 	enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding")))
 	if i := strings.IndexAny(enc, " ;("); i > 0 {
 		enc = enc[:i]
@@ -264,6 +265,10 @@ func readHeader(raw []byte) (mtextproto.Header, []byte, []string, error) {
 		if first && (line[0] == ' ' || line[0] == '\t') {
 			line = bytes.TrimLeft(line, " \t")
 			problems = append(problems, "header starts with a space")
+			if len(line) == 0 {
+				rest = next
+				continue
+			}
 		}
 		cont := line[0] == ' ' || line[0] == '\t'
 		if !first && cont {
