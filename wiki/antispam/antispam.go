@@ -415,10 +415,12 @@ func (g *Guard) refused(r *http.Request, e Edit, addrKey, reason, detail, added 
 		added = AddedText(e.Old, e.New)
 	}
 	addr := hashAddr(g.shell, addrKey)
-	g.logger.Info("wiki edit refused", "slug", e.Slug, "reason", reason, "addr", addr, "who", who)
 	if !g.logLimit.Allow(addrKey) {
+		// A flood: neither the disk nor the log hears of every attempt.
+		g.logger.Debug("wiki edit refused", "slug", e.Slug, "reason", reason, "addr", addr, "who", who, "recorded", false)
 		return
 	}
+	g.logger.Info("wiki edit refused", "slug", e.Slug, "reason", reason, "addr", addr, "who", who)
 	err := g.record(Refusal{
 		Time: now, Slug: e.Slug, Reason: reason, Detail: truncate(detail, 300),
 		Addr: addr, Who: truncate(who, 100), Account: account, Added: added,
