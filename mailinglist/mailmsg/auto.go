@@ -18,9 +18,8 @@ import (
 // From of MAILER-DAEMON or postmaster, or an empty "Return-Path: <>"; an
 // X-Mailer that names a vacation program. A subject like "Out of Office",
 // "Absence", "Réponse automatique" or "Auto:" counts only together with a
-// weaker hint (an X-Mailer or a Return-Path with "vacation", a Precedence
-// of any kind, or an empty In-Reply-To on a message that names itself a
-// reply): a subject alone is no proof, a person may write "Absence" to a
+// weaker hint (a Return-Path with "vacation" or "autorepl", an X-Mailer
+// with "auto", an X-Ms-Exchange-Organization-Autoresponse field): a subject alone is no proof, a person may write "Absence" to a
 // list.
 func (m *Message) AutoSubmitted() bool {
 	h := m.Header
@@ -59,9 +58,8 @@ func (m *Message) AutoSubmitted() bool {
 		return true
 	}
 	if autoSubject(m.Subject) {
-		hint := strings.Contains(get("Return-Path"), "vacation") || get("Precedence") != "" ||
-			strings.Contains(mailer, "mail") && strings.Contains(mailer, "auto") ||
-			h.Get("X-Ms-Exchange-Organization-Autoresponse") != "" || h.Get("X-Mailer") == "" && h.Get("User-Agent") == "" && m.InReplyTo == "" && len(m.References) == 0 && strings.HasPrefix(strings.ToLower(m.Subject), "auto")
+		hint := strings.Contains(get("Return-Path"), "vacation") || strings.Contains(get("Return-Path"), "autorepl") ||
+			strings.Contains(mailer, "auto") || h.Get("X-Ms-Exchange-Organization-Autoresponse") != ""
 		return hint
 	}
 	return false

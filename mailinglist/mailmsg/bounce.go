@@ -165,6 +165,7 @@ var (
 	bounceText     = regexp.MustCompile(`(?i)qmail-send program|mail delivery software|this is the mail system at|this is the postfix program|unable to deliver|did not reach the following recipient|could not be delivered|delivery to the following recipient|undeliverable|permanent fatal errors|following address(es)? failed|following recipients? (did not|could not)|delivery has failed|user unknown|no such user|message was undeliverable`)
 	cutMarker      = regexp.MustCompile(`(?im)^[ \t>]*(-{2,}.*(original message|copy of the message|below this line|returned message|message follows|undelivered message|message headers follow)|original message follows|-+ ?original message ?-+|the headers of the original|unsent message below|your message reads)`)
 	failureWords   = regexp.MustCompile(`(?i)fail|unknown|not found|undeliver|does not exist|doesn't exist|no such|invalid|not deliver|reject|recipient|mailbox|quota|full|not recogni|unavailable|disabled|no longer|refused|error|bad address|not listed|did not reach|problem|user`)
+	finalWords     = regexp.MustCompile(`(?i)not going to try again|giving up|permanent`)
 	hardWords      = regexp.MustCompile(`(?i)user unknown|unknown user|no such user|does not exist|permanent`)
 	quotedField    = regexp.MustCompile(`(?i)^[ \t>]*(to|from|cc|sent|subject|reply-to|sender|list-[a-z]+|x-[a-z-]+|received|return-path|message-id|delivered-to|for)\s*:`)
 	statusCode     = regexp.MustCompile(`\b([245])\.(\d{1,3})\.(\d{1,3})\b`)
@@ -337,7 +338,7 @@ func scanText(s string, exclude map[string]bool, warning bool) []Status {
 			st.Code = m
 		}
 		st.Diagnose = clip(cleanText(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(ctx), "<"+f.addr+">"))), 300)
-		if warning || strings.HasPrefix(st.Code, "4") && retryWords.MatchString(s) || st.Code == "" && retryWords.MatchString(s) && !regexp.MustCompile(`(?i)not going to try again|giving up|permanent`).MatchString(s) {
+		if warning || strings.HasPrefix(st.Code, "4") && retryWords.MatchString(s) || st.Code == "" && retryWords.MatchString(s) && !finalWords.MatchString(s) {
 			st.Hard, st.Action = false, "delayed"
 		}
 		st.Policy = strings.HasPrefix(st.Code, "5.7.") || st.Hard && policyWords.MatchString(ctx)

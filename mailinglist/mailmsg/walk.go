@@ -98,8 +98,6 @@ func (w *walker) problem(format string, args ...any) {
 	}
 }
 
-// boundaryPattern finds a boundary in a Content-Type that mime cannot parse.
-var boundaryPattern = regexp.MustCompile(`(?i)boundary\s*=\s*(?:"([^"]+)"|([^\s;]+))`)
 
 // mediaTypePattern and paramPattern read a Content-Type or
 // Content-Disposition that mime.ParseMediaType refuses.
