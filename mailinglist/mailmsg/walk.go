@@ -98,7 +98,6 @@ func (w *walker) problem(format string, args ...any) {
 	}
 }
 
-
 // mediaTypePattern and paramPattern read a Content-Type or
 // Content-Disposition that mime.ParseMediaType refuses.
 var (
