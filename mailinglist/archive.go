@@ -507,12 +507,17 @@ func readMbox(r io.Reader, fn func(raw []byte) error) error {
 		msg := bytes.Clone(cur.Bytes())
 		cur.Reset()
 		// The blank line before a "From " line belongs to the mbox.
-		msg = bytes.TrimSuffix(msg, []byte("\n"))
-		msg = bytes.TrimSuffix(msg, []byte("\r"))
+		switch {
+		case !mbox:
+		case bytes.HasSuffix(msg, []byte("\r\n\r\n")):
+			msg = msg[:len(msg)-2]
+		case bytes.HasSuffix(msg, []byte("\n\n")):
+			msg = msg[:len(msg)-1]
+		}
 		if len(bytes.TrimSpace(msg)) == 0 {
 			return nil
 		}
-		return fn(append(msg, '\n'))
+		return fn(msg)
 	}
 	first := true
 	for {

@@ -28,11 +28,11 @@ func (s *Service) bounceTx(tx *bolt.Tx, in *inbound, l *List, token string) erro
 			return err
 		}
 	}
-	if !ok {
-		if m == nil {
-			s.logger.Info("message dropped", "list", l.Name, "reason", "not_a_bounce", "from", in.from)
-			return nil
-		}
+	switch {
+	case !ok && m == nil:
+		s.logger.Info("message dropped", "list", l.Name, "reason", "not_a_bounce", "from", in.from)
+		return nil
+	case m != nil && (!ok || !b.Complaint && len(b.Statuses) == 0):
 		// A message to a member's VERP address that says nothing more:
 		// count it as a soft bounce.
 		b = &mailmsg.Bounce{Statuses: []mailmsg.Status{{Addr: m.Addr}}}

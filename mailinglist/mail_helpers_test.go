@@ -406,3 +406,6 @@ func rawSMTP(t testing.TB, addr, from string, rcpts []string, msg string) error 
 	}
 	return expect(250)
 }
+
+// sleep waits a little while polling.
+func sleep() { time.Sleep(10 * time.Millisecond) }
