@@ -28,8 +28,12 @@ const (
 // characters that delimit addresses in a header, and a domain of labels of
 // letters, digits and hyphens separated by dots.
 func parseAddress(s string) (string, error) {
+	// Check the encoding first: ToLower turns invalid bytes into U+FFFD.
+	if !utf8.ValidString(s) {
+		return "", ErrBadAddress
+	}
 	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" || len(s) > maxAddress || !utf8.ValidString(s) {
+	if s == "" || len(s) > maxAddress {
 		return "", ErrBadAddress
 	}
 	local, domain, ok := strings.Cut(s, "@")

@@ -86,6 +86,9 @@ func (s *Service) subscribe(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrBadAddress):
 		refuse(http.StatusBadRequest, "addr", "list.error.address")
 		return
+	case errors.Is(err, ErrTooMany):
+		refuse(http.StatusTooManyRequests, "form", "list.subscribe.error.too_many")
+		return
 	}
 	if err != nil {
 		s.fail(w, r, err)

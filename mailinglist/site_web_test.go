@@ -65,6 +65,7 @@ func (l *syncLog) String() string {
 // database, with three accounts: alice (administrator), mo (moderator)
 // and bob (neither).
 type testSite struct {
+	dir   string // the data folder
 	svc   *Service
 	shell *web.Shell
 	srv   *httptest.Server
@@ -87,9 +88,10 @@ func newTestSite(t *testing.T) *testSite {
 		"mo":    {Login: "mo", Moderator: true},
 		"bob":   {Login: "bob"},
 	})
+	dir := t.TempDir()
 	svc, err := New(Config{
 		DB: db, Shell: shell, Logger: logger,
-		DataDir: t.TempDir(), MailDomain: testDomain, BaseURL: "http://127.0.0.1",
+		DataDir: dir, MailDomain: testDomain, BaseURL: "http://127.0.0.1",
 		DNS: noDNS{},
 		Now: func() time.Time { return time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC) },
 	})
@@ -101,7 +103,7 @@ func newTestSite(t *testing.T) *testSite {
 	svc.Routes(mux)
 	srv := httptest.NewServer(shell.Wrap(mux))
 	t.Cleanup(srv.Close)
-	return &testSite{svc: svc, shell: shell, srv: srv, log: log}
+	return &testSite{dir: dir, svc: svc, shell: shell, srv: srv, log: log}
 }
 
 // storeReady skips the test while the store is still the API skeleton
