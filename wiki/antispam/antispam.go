@@ -57,8 +57,10 @@ const (
 	ReasonCreates      = "antispam.refused.creates"       // the day's page creations are used up
 )
 
-// Reasons lists every reason Check may give, for tests of the catalogs.
-var Reasons = []string{ReasonReadOnly, ReasonAccounts, ReasonToken, ReasonTooFast, ReasonTooOld, ReasonHoneypot, ReasonQuestion, ReasonLinkQuestion, ReasonAnswer, ReasonLinks, ReasonBlocklist, ReasonRateAddr, ReasonRatePage, ReasonCreates}
+// Reasons returns every reason Check may give, for tests of the catalogs.
+func Reasons() []string {
+	return []string{ReasonReadOnly, ReasonAccounts, ReasonToken, ReasonTooFast, ReasonTooOld, ReasonHoneypot, ReasonQuestion, ReasonLinkQuestion, ReasonAnswer, ReasonLinks, ReasonBlocklist, ReasonRateAddr, ReasonRatePage, ReasonCreates}
+}
 
 // Options tune a guard; the zero value is the production one.
 type Options struct {

@@ -24,7 +24,7 @@
 // On every save it calls [Guard.Check] with the [Edit]; when the verdict is
 // not OK it shows the form again with the writer's text, the message
 // {{t Verdict.Reason}} (every reason is a key of this package's catalog,
-// listed in [Reasons]) and the fields of Verdict.Form in place of the old
+// listed by [Reasons]) and the fields of Verdict.Form in place of the old
 // ones.
 //
 // # Decisions

@@ -114,7 +114,7 @@ func TestCheckDirect(t *testing.T) {
 	if v := g.Check(r.Context(), rec, r, Edit{Slug: "ma-page", FormSlug: "-new", Create: true, New: "x"}); !v.OK {
 		t.Errorf("Check with FormSlug = %+v", v)
 	}
-	for _, reason := range Reasons {
+	for _, reason := range Reasons() {
 		if s.shell.Catalog().Printer("fr").T(reason) == reason || s.shell.Catalog().Printer("en").T(reason) == reason {
 			t.Errorf("reason %q is not in the catalogs", reason)
 		}
