@@ -174,3 +174,17 @@ func TestRelayForm(t *testing.T) {
 		})
 	}
 }
+
+func TestRecordRow(t *testing.T) {
+	for _, v := range []string{"", "v=spf1 mx ~all", strings.Repeat("é", 100), strings.Repeat("ab", 300)} {
+		row := newRecordRow(Record{Value: v})
+		if got := strings.Join(row.Parts, ""); got != v {
+			t.Errorf("parts of %q join to %q", v, got)
+		}
+		for _, p := range row.Parts {
+			if !utf8.ValidString(p) || len(p) > breakEvery+utf8.UTFMax {
+				t.Errorf("part %q", p)
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"codeberg.org/placette/placette/internal/web"
 	"codeberg.org/placette/placette/mailinglist/delivery"
@@ -30,11 +31,35 @@ type relayForm struct {
 // STARTTLS, submission over TLS, and plain SMTP for a relay on the LAN.
 var relayPorts = []int{587, 465, 25}
 
+// recordRow is a DNS record as the mail page shows it: its value cut in
+// parts between which a long line may break (a DKIM key is one 400-byte
+// word), with nothing added when it is copied.
+type recordRow struct {
+	Record
+	Parts []string
+}
+
+// breakEvery is the length of the parts of a record's value.
+const breakEvery = 48
+
+func newRecordRow(r Record) recordRow {
+	row := recordRow{Record: r}
+	for v := r.Value; v != ""; {
+		n := min(len(v), breakEvery)
+		for n < len(v) && !utf8.RuneStart(v[n]) {
+			n++
+		}
+		row.Parts = append(row.Parts, v[:n])
+		v = v[n:]
+	}
+	return row
+}
+
 // domainRecords are the DNS records of one mail domain, beside what DNS
 // answers now.
 type domainRecords struct {
 	Domain  string
-	Records []Record
+	Records []recordRow
 	Failed  bool // DNS could not be asked: the records are shown unchecked
 }
 
@@ -141,11 +166,14 @@ func (s *Service) renderMail(w http.ResponseWriter, r *http.Request, status int,
 	defer cancel()
 	for _, d := range domains {
 		dr := domainRecords{Domain: d}
-		dr.Records, err = s.DNSRecords(ctx, d, true)
+		recs, err := s.DNSRecords(ctx, d, true)
 		if err != nil {
 			s.web.logger.Warn("check DNS records", "domain", d, "error", err)
 			dr.Failed = true
-			dr.Records, _ = s.DNSRecords(context.WithoutCancel(ctx), d, false)
+			recs, _ = s.DNSRecords(context.WithoutCancel(ctx), d, false)
+		}
+		for _, r := range recs {
+			dr.Records = append(dr.Records, newRecordRow(r))
 		}
 		page.Domains = append(page.Domains, dr)
 	}
