@@ -267,14 +267,19 @@ func (c *clock) Add(d time.Duration) {
 
 // reports collects the Results a queue reports.
 type reports struct {
-	mu  sync.Mutex // guards all
+	ch  chan struct{} // capacity 1: signalled after each report
+	mu  sync.Mutex    // guards all
 	all []Result
 }
 
 func (r *reports) add(res Result) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.all = append(r.all, res)
+	r.mu.Unlock()
+	select {
+	case r.ch <- struct{}{}:
+	default:
+	}
 }
 
 func (r *reports) get() []Result {
@@ -316,7 +321,7 @@ type env struct {
 func newEnv(t testing.TB, cfg Config) *env {
 	t.Helper()
 	dir := t.TempDir()
-	e := &env{dir: dir, db: openDB(t, filepath.Join(dir, "placette.db")), clk: newClock(), rep: &reports{}}
+	e := &env{dir: dir, db: openDB(t, filepath.Join(dir, "placette.db")), clk: newClock(), rep: &reports{ch: make(chan struct{}, 1)}}
 	keys, err := NewKeys(e.db)
 	if err != nil {
 		t.Fatal(err)
