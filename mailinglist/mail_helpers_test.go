@@ -231,6 +231,13 @@ func (b *syncBuffer) String() string {
 // the servers start.
 func newMailEnv(t testing.TB, change func(*Service)) *mailEnv {
 	t.Helper()
+	return newMailEnvRun(t, change, true)
+}
+
+// newMailEnvRun is newMailEnv, with the delivery queue running only when
+// run is true.
+func newMailEnvRun(t testing.TB, change func(*Service), run bool) *mailEnv {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "placette.db"), store.Options{})
 	if err != nil {
@@ -276,7 +283,12 @@ func newMailEnv(t testing.TB, change func(*Service)) *mailEnv {
 			t.Errorf("ServeSMTP: %v", err)
 		}
 	}()
-	go func() { defer wg.Done(); s.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		if run {
+			s.Run(ctx)
+		}
+	}()
 	t.Cleanup(func() {
 		cancel()
 		wg.Wait()
@@ -409,3 +421,6 @@ func rawSMTP(t testing.TB, addr, from string, rcpts []string, msg string) error 
 
 // sleep waits a little while polling.
 func sleep() { time.Sleep(10 * time.Millisecond) }
+
+// stringsReader returns a reader of s.
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }
