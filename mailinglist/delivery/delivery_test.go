@@ -262,15 +262,24 @@ func TestPermanentFailure(t *testing.T) {
 	}})
 	e := newEnv(t, smarthostConfig(s))
 	e.run(t)
-	e.enqueue(t, testMessage(0), testJobs(3, "example.com"))
-	waitFor(t, "all reports", func() bool { return e.rep.len() == 3 })
+	jobs := testJobs(4, "example.com")
+	jobs[3].To = "clémence@example.com" // the sink has no SMTPUTF8
+	e.enqueue(t, testMessage(0), jobs)
+	waitFor(t, "all reports", func() bool { return e.rep.len() == 4 })
 	for _, r := range e.rep.get() {
-		bad := r.Job.To == "rcpt1@example.com"
-		if r.Delivered == bad {
-			t.Errorf("%s: delivered = %v", r.Job.To, r.Delivered)
-		}
-		if bad && (r.Code != 550 || r.Enhanced != "5.1.1" || !strings.Contains(r.Message, "no such user")) {
-			t.Errorf("failure report %+v, want 550 5.1.1 no such user", r)
+		switch r.Job.To {
+		case "rcpt1@example.com":
+			if r.Delivered || r.Code != 550 || r.Enhanced != "5.1.1" || !strings.Contains(r.Message, "no such user") {
+				t.Errorf("failure report %+v, want 550 5.1.1 no such user", r)
+			}
+		case "clémence@example.com":
+			if r.Delivered || r.Code != 553 || r.Enhanced != "5.6.7" {
+				t.Errorf("failure report %+v, want 553 5.6.7", r)
+			}
+		default:
+			if !r.Delivered {
+				t.Errorf("report %+v, want delivered", r)
+			}
 		}
 	}
 	if _, count, _, _, _ := s.snapshot(); count != 2 {
@@ -499,10 +508,13 @@ func TestMX(t *testing.T) {
 	if plain.port == secure.port {
 		t.Fatal("same port")
 	}
+	broken := startSink(t, sinkOptions{tls: true, oldTLS: true}) // STARTTLS that fails: plain text again
 	cases := []struct {
-		name string
-		sink *sink
-	}{{"plain", plain}, {"starttls", secure}}
+		name     string
+		sink     *sink
+		sessions int // one per domain, two when TLS fails
+		tls      bool
+	}{{"plain", plain, 2, false}, {"starttls", secure, 2, true}, {"failed starttls", broken, 4, false}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, Config{
@@ -537,10 +549,10 @@ func TestMX(t *testing.T) {
 				}
 			}
 			_, count, sessions, tlsSeen, _ := c.sink.snapshot()
-			if count != 7 || sessions != 2 {
-				t.Errorf("%d messages over %d connections, want 7 over 2 (one per domain)", count, sessions)
+			if count != 7 || sessions != c.sessions {
+				t.Errorf("%d messages over %d connections, want 7 over %d", count, sessions, c.sessions)
 			}
-			if wantTLS := c.sink == secure; (tlsSeen == sessions) != wantTLS {
+			if (tlsSeen == sessions) != c.tls || (!c.tls && tlsSeen != 0) {
 				t.Errorf("%d of %d sessions with TLS", tlsSeen, sessions)
 			}
 		})

@@ -110,6 +110,7 @@ func (l countingListener) Accept() (net.Conn, error) {
 type sinkOptions struct {
 	tls      bool // offer STARTTLS (or implicit TLS with implicit)
 	implicit bool
+	oldTLS   bool // offer only TLS 1.0 and 1.1, which the client refuses
 	user     string
 	pass     string
 	fail     func(to string, n int) *smtp.SMTPError
@@ -136,6 +137,9 @@ func startSink(t testing.TB, o sinkOptions) *sink {
 		cert, pool := testCert(t)
 		s.pool = pool
 		conf := &tls.Config{Certificates: []tls.Certificate{cert}}
+		if o.oldTLS {
+			conf.MinVersion, conf.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
+		}
 		if o.implicit {
 			ln = tls.NewListener(ln, conf)
 		} else {

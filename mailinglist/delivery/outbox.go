@@ -63,8 +63,9 @@ func (q *Queue) workOutbox(ctx context.Context, c chunk, done chan<- outcome) {
 	// The renames last only once the folder is synced; then the jobs go.
 	if err := syncDir(dir); err != nil {
 		q.log.Error("delivery_outbox_failed", "error", err)
+		now := q.now()
 		for _, o := range written {
-			done <- outcome{rec: o.rec, release: true}
+			done <- q.settle(o.rec, attempt{err: err}, now)
 		}
 		return
 	}

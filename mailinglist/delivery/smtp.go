@@ -97,9 +97,12 @@ func send(ctx context.Context, client *smtp.Client, rec *record, data []byte) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	opts := &smtp.MailOptions{UTF8: !isASCII(rec.From) || !isASCII(rec.To)}
-	if !opts.UTF8 {
-		opts = nil
+	var opts *smtp.MailOptions
+	if !isASCII(rec.From) || !isASCII(rec.To) {
+		if ok, _ := client.Extension("SMTPUTF8"); !ok {
+			return &permanentError{code: 553, enhanced: "5.6.7", msg: "the server does not take non-ASCII addresses (no SMTPUTF8)"}
+		}
+		opts = &smtp.MailOptions{UTF8: true}
 	}
 	if err := client.Mail(rec.From, opts); err != nil {
 		return fmt.Errorf("MAIL FROM:<%s>: %w", rec.From, err)
@@ -196,6 +199,12 @@ func (q *Queue) connect(ctx context.Context, c chunk) (*smtp.Client, error) {
 	var errs []error
 	for _, h := range hosts {
 		client, err := q.open(ctx, h, q.mxPort, tlsOpportunistic, "", "", true)
+		var he *handshakeError
+		if errors.As(err, &he) {
+			// As MTAs do: a failed opportunistic TLS falls back to plain
+			// text rather than to no delivery.
+			client, err = q.open(ctx, h, q.mxPort, tlsNone, "", "", true)
+		}
 		if err == nil {
 			return client, nil
 		}
@@ -248,7 +257,14 @@ const (
 	tlsRequired      tlsMode = iota // STARTTLS, or fail
 	tlsImplicit                     // TLS from the first byte
 	tlsOpportunistic                // STARTTLS when offered
+	tlsNone                         // plain text (after a failed opportunistic handshake)
 )
+
+// handshakeError is a failed TLS handshake after STARTTLS.
+type handshakeError struct{ err error }
+
+func (e *handshakeError) Error() string { return "TLS handshake: " + e.err.Error() }
+func (e *handshakeError) Unwrap() error { return e.err }
 
 // open connects to host:port, greets, gets TLS by mode and logs in when
 // username is set. mx relaxes certificate checks (opportunistic TLS to an
@@ -278,6 +294,7 @@ func (q *Queue) open(ctx context.Context, host string, port int, mode tlsMode, u
 			return nil, fmt.Errorf("TLS with %s: %w", addr, err)
 		}
 		conn, secure = tc, true
+	case tlsNone:
 	default:
 		upgraded, ok, err := q.startTLS(ctx, conn, tlsConf)
 		if err != nil {
@@ -392,7 +409,7 @@ func (q *Queue) startTLS(ctx context.Context, conn net.Conn, conf *tls.Config) (
 	}
 	tc := tls.Client(conn, conf)
 	if err := tc.HandshakeContext(ctx); err != nil {
-		return nil, false, fmt.Errorf("TLS handshake: %w", err)
+		return nil, false, &handshakeError{err}
 	}
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		return nil, false, err
