@@ -74,7 +74,7 @@ type testSite struct {
 
 const testDomain = "example.org"
 
-func newTestSite(t *testing.T) *testSite {
+func newTestSite(t testing.TB) *testSite {
 	t.Helper()
 	db := storetest.Open(t)
 	log := &syncLog{}
@@ -108,7 +108,7 @@ func newTestSite(t *testing.T) *testSite {
 
 // storeReady skips the test while the store is still the API skeleton
 // (its methods answer errors.ErrUnsupported).
-func storeReady(t *testing.T, s *testSite) {
+func storeReady(t testing.TB, s *testSite) {
 	t.Helper()
 	err := s.svc.CreateList(List{Name: "probe-store", Title: "probe", Policy: PolicyMembers})
 	if errors.Is(err, errors.ErrUnsupported) {
