@@ -68,10 +68,8 @@ func cleanFileName(name string) string {
 		}
 	}
 	s := b.String()
-	for _, r := range []struct{ from, to string }{{"..", "."}, {"-.", "."}, {".-", "."}} {
-		for strings.Contains(s, r.from) {
-			s = strings.ReplaceAll(s, r.from, r.to)
-		}
+	for strings.Contains(s, "..") || strings.Contains(s, "-.") || strings.Contains(s, ".-") {
+		s = strings.NewReplacer("..", ".", "-.", ".", ".-", ".").Replace(s)
 	}
 	s = strings.Trim(s, ".-_")
 	if len(s) > 100 {
@@ -89,17 +87,19 @@ func cleanFileName(name string) string {
 func attachmentName(name, ct string) string {
 	s := cleanFileName(name)
 	ext := path.Ext(s)
+	stem := strings.TrimSuffix(s, ext)
 	if extTypes[ext] != ct {
-		s = strings.TrimSuffix(s, ext)
-		if s == "" {
-			s = "fichier"
-		}
-		s += fileTypes[ct]
+		ext = fileTypes[ct]
 	}
-	if s == fileTypes[ct] {
-		s = "fichier" + s
+	stem = strings.TrimRight(stem, ".-_")
+	if len(stem) > 100-len(ext) {
+		// cleanFileName keeps ASCII only: any cut is between characters.
+		stem = strings.TrimRight(stem[:100-len(ext)], ".-_")
 	}
-	return s
+	if stem == "" {
+		stem = "fichier"
+	}
+	return stem + ext
 }
 
 type filesPage struct {
