@@ -65,6 +65,9 @@ func New(t testing.TB, opts ...Option) *Browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.WindowSize(1280, 900),
+		// A French reader, as most of placette's are.
+		chromedp.Flag("lang", "fr-FR"),
+		chromedp.Flag("accept-lang", "fr-FR,fr"),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocOpts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
