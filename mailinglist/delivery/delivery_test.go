@@ -435,6 +435,31 @@ func TestRestartResumes(t *testing.T) {
 	checkEmpty(t, e)
 }
 
+func TestStopMidTransaction(t *testing.T) {
+	entered, hold := make(chan struct{}, 1), make(chan struct{})
+	s := startSink(t, sinkOptions{tls: true, entered: entered, hold: hold})
+	defer close(hold)
+	e := newEnv(t, smarthostConfig(s))
+	e.run(t)
+	e.enqueue(t, testMessage(0), testJobs(1, "example.com"))
+	select {
+	case <-entered:
+	case <-time.After(hangGuard):
+		t.Fatal("the copy never reached DATA")
+	}
+	e.stop() // returns although the server never answers
+	st, err := e.q.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Waiting != 1 || st.Failing != 0 {
+		t.Errorf("Stats after the stop = %+v, want the job waiting, untried", st)
+	}
+	if n := e.rep.len(); n != 0 {
+		t.Errorf("%d reports, want none", n)
+	}
+}
+
 func TestOutbox(t *testing.T) {
 	e := newEnv(t, Config{}) // no Relay: the outbox way
 	e.run(t)

@@ -22,6 +22,39 @@
 // least once, never lost, possibly twice after a crash between the remote
 // "250" and the commit.
 //
+// # Sending
+//
+// [Queue.Run] scans the due jobs, groups them by destination (the
+// smarthost, or each recipient domain for the MX way) and hands them to at
+// most Config.Concurrency workers (default 4), each keeping one SMTP
+// connection for up to 100 copies; a big group is spread over several
+// workers, a small one (under 20 copies) stays on one connection. A
+// refused transaction is followed by RSET on the same connection; a broken
+// connection is replaced for the rest of the batch. Each worker signs its
+// copies itself, so signing uses every core.
+//
+// A 5xx reply ends the job at once (Result.Delivered false, with Code and
+// Enhanced), except a smarthost's 530, 535 and 538, which are about our
+// login and wait for the administrator like a 4xx. A 4xx reply or a
+// network error is retried after 1 min, 5 min, 15 min, 30 min, 1 h, then
+// every 2 h (Config.Retry), and given up 5 days after the job was queued
+// (Config.GiveUpAfter). Results are committed in batches (db.Batch), then
+// reported, in order, to Config.Report. A job interrupted by the end of
+// Run's context is left as it was, untried.
+//
+// The smarthost way connects to Relay.Host: on 465 (or with
+// Relay.ImplicitTLS) with TLS from the first byte, on 25 with STARTTLS when
+// offered, on any other port (587) with STARTTLS required; certificates are
+// verified (Config.TLS). With Relay.Username set it logs in with AUTH
+// PLAIN, else LOGIN, and never sends the password in plain text except to
+// a loopback host. The MX way looks up the MX hosts of the recipient domain
+// (Config.LookupMX), tries them by preference, falls back to the domain
+// itself when it has none (a null MX, RFC 7505, fails the job at once), and
+// uses STARTTLS when offered without checking certificates (RFC 7435),
+// retrying in plain text when the handshake fails. The outbox way writes
+// each copy to Config.Outbox as <created>-<job id>-<recipient>.eml
+// (see [OutboxFiles]), through a temporary file, synced and renamed.
+//
 // # On-disk layout
 //
 // The package owns three buckets, created by the migrations of component

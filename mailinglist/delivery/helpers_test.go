@@ -80,6 +80,10 @@ type sink struct {
 	fail func(to string, n int) *smtp.SMTPError
 	// discard keeps counts only (for the benchmark).
 	discard bool
+	// entered, when set, is told of each DATA; Data then waits for hold
+	// to be closed.
+	entered chan struct{}
+	hold    chan struct{}
 
 	mu       sync.Mutex // guards the fields below
 	msgs     []received
@@ -115,12 +119,14 @@ type sinkOptions struct {
 	pass     string
 	fail     func(to string, n int) *smtp.SMTPError
 	discard  bool
+	entered  chan struct{}
+	hold     chan struct{}
 }
 
 // startSink starts a sink on 127.0.0.1:0, stopped at the end of the test.
 func startSink(t testing.TB, o sinkOptions) *sink {
 	t.Helper()
-	s := &sink{user: o.user, pass: o.pass, fail: o.fail, discard: o.discard, offered: make(map[string]int),
+	s := &sink{user: o.user, pass: o.pass, fail: o.fail, discard: o.discard, entered: o.entered, hold: o.hold, offered: make(map[string]int),
 		tlsSeen: make(map[*smtp.Conn]struct{}), authed: make(map[*smtp.Conn]struct{})}
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = "sink.test"
@@ -227,6 +233,11 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (s *session) Data(r io.Reader) error {
+	if s.sink.entered != nil {
+		s.sink.entered <- struct{}{}
+		<-s.sink.hold
+		return &smtp.SMTPError{Code: 451, Message: "held"}
+	}
 	var data []byte
 	var err error
 	if s.sink.discard {

@@ -27,10 +27,11 @@ const (
 // opening another if the first breaks.
 func (q *Queue) workSMTP(ctx context.Context, c chunk, done chan<- outcome) {
 	var client *smtp.Client
+	var hangUp func() // closes client
 	defer func() {
 		if client != nil {
 			_ = client.Quit() // The jobs are settled; a failed QUIT changes nothing.
-			_ = client.Close()
+			hangUp()
 		}
 	}()
 	cache := make(map[uint64][]byte)
@@ -48,7 +49,7 @@ func (q *Queue) workSMTP(ctx context.Context, c chunk, done chan<- outcome) {
 		}
 		if client == nil {
 			var err error
-			client, err = q.connect(ctx, c)
+			client, hangUp, err = q.connect(ctx, c)
 			if err != nil && ctx.Err() != nil {
 				// Stopped, not failed: the jobs stay as they were.
 				for _, r := range c.jobs[i:] {
@@ -87,7 +88,7 @@ func (q *Queue) workSMTP(ctx context.Context, c chunk, done chan<- outcome) {
 				continue
 			}
 		}
-		_ = client.Close() // Broken or closing: the next job opens another.
+		hangUp() // Broken or closing: the next job opens another.
 		client = nil
 	}
 }
@@ -172,12 +173,12 @@ func classify(err error, way Way) attempt {
 }
 
 // connect opens a ready connection (greeted, TLS as required, logged in)
-// to the destination of c.
-func (q *Queue) connect(ctx context.Context, c chunk) (*smtp.Client, error) {
+// to the destination of c, and returns the function that closes it.
+func (q *Queue) connect(ctx context.Context, c chunk) (*smtp.Client, func(), error) {
 	if c.relay.Way == Smarthost {
 		r := c.relay
 		if r.Host == "" {
-			return nil, errors.New("no smarthost is set")
+			return nil, nil, errors.New("no smarthost is set")
 		}
 		port := r.Port
 		if port == 0 {
@@ -194,30 +195,30 @@ func (q *Queue) connect(ctx context.Context, c chunk) (*smtp.Client, error) {
 	}
 	hosts, err := q.mxHosts(ctx, c.domain)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var errs []error
 	for _, h := range hosts {
-		client, err := q.open(ctx, h, q.mxPort, tlsOpportunistic, "", "", true)
+		client, hangUp, err := q.open(ctx, h, q.mxPort, tlsOpportunistic, "", "", true)
 		var he *handshakeError
 		if errors.As(err, &he) {
 			// As MTAs do: a failed opportunistic TLS falls back to plain
 			// text rather than to no delivery.
-			client, err = q.open(ctx, h, q.mxPort, tlsNone, "", "", true)
+			client, hangUp, err = q.open(ctx, h, q.mxPort, tlsNone, "", "", true)
 		}
 		if err == nil {
-			return client, nil
+			return client, hangUp, nil
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", h, err))
 		var dnsErr *net.DNSError
 		if len(hosts) == 1 && h == c.domain && errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-			return nil, &permanentError{code: 550, enhanced: "5.1.2", msg: "the domain " + c.domain + " does not exist"}
+			return nil, nil, &permanentError{code: 550, enhanced: "5.1.2", msg: "the domain " + c.domain + " does not exist"}
 		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return nil, errors.Join(errs...)
+	return nil, nil, errors.Join(errs...)
 }
 
 // mxHosts returns the hosts to try for domain, by preference: its MX
@@ -268,22 +269,38 @@ func (e *handshakeError) Unwrap() error { return e.err }
 
 // open connects to host:port, greets, gets TLS by mode and logs in when
 // username is set. mx relaxes certificate checks (opportunistic TLS to an
-// MX authenticates nobody, RFC 7435).
-func (q *Queue) open(ctx context.Context, host string, port int, mode tlsMode, username, password string, mx bool) (client *smtp.Client, err error) {
+// MX authenticates nobody, RFC 7435). The connection is closed when ctx
+// ends; hangUp closes it before.
+func (q *Queue) open(ctx context.Context, host string, port int, mode tlsMode, username, password string, mx bool) (client *smtp.Client, hangUp func(), err error) {
+	client, conn, err := q.dial(ctx, host, port, mode, username, password, mx)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Stop a hanging exchange when ctx ends.
+	unwatch := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	hangUp = func() {
+		unwatch()
+		_ = client.Close() // Nothing is pending on it.
+	}
+	return client, hangUp, nil
+}
+
+// dial does the work of open, returning the raw connection too.
+func (q *Queue) dial(ctx context.Context, host string, port int, mode tlsMode, username, password string, mx bool) (client *smtp.Client, _ net.Conn, err error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	d := net.Dialer{Timeout: dialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	raw, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer func() {
 		if err != nil {
-			_ = conn.Close() // Already failed.
+			_ = raw.Close() // Already failed.
 		}
 	}()
-	// Stop a hanging exchange when ctx ends.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Now()) })
 	defer stop()
+	conn := raw
 
 	tlsConf := q.tlsConfig(host, mx)
 	secure := false
@@ -291,17 +308,17 @@ func (q *Queue) open(ctx context.Context, host string, port int, mode tlsMode, u
 	case tlsImplicit:
 		tc := tls.Client(conn, tlsConf)
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return nil, fmt.Errorf("TLS with %s: %w", addr, err)
+			return nil, nil, fmt.Errorf("TLS with %s: %w", addr, err)
 		}
 		conn, secure = tc, true
 	case tlsNone:
 	default:
 		upgraded, ok, err := q.startTLS(ctx, conn, tlsConf)
 		if err != nil {
-			return nil, fmt.Errorf("STARTTLS with %s: %w", addr, err)
+			return nil, nil, fmt.Errorf("STARTTLS with %s: %w", addr, err)
 		}
 		if !ok && mode == tlsRequired {
-			return nil, fmt.Errorf("%s does not offer STARTTLS, which port %d requires", addr, port)
+			return nil, nil, fmt.Errorf("%s does not offer STARTTLS, which port %d requires", addr, port)
 		}
 		conn, secure = upgraded, ok
 	}
@@ -309,13 +326,13 @@ func (q *Queue) open(ctx context.Context, host string, port int, mode tlsMode, u
 	client.CommandTimeout = commandTimeout
 	client.SubmissionTimeout = dataTimeout
 	if err := client.Hello(q.heloName()); err != nil {
-		return nil, fmt.Errorf("EHLO to %s: %w", addr, err)
+		return nil, nil, fmt.Errorf("EHLO to %s: %w", addr, err)
 	}
 	if username == "" {
-		return client, nil
+		return client, raw, nil
 	}
 	if !secure && !isLoopback(host) {
-		return nil, fmt.Errorf("refusing to send the password to %s without TLS", addr)
+		return nil, nil, fmt.Errorf("refusing to send the password to %s without TLS", addr)
 	}
 	var auth sasl.Client
 	switch {
@@ -324,12 +341,12 @@ func (q *Queue) open(ctx context.Context, host string, port int, mode tlsMode, u
 	case client.SupportsAuth("LOGIN"):
 		auth = sasl.NewLoginClient(username, password)
 	default:
-		return nil, fmt.Errorf("%s offers neither AUTH PLAIN nor AUTH LOGIN", addr)
+		return nil, nil, fmt.Errorf("%s offers neither AUTH PLAIN nor AUTH LOGIN", addr)
 	}
 	if err := client.Auth(auth); err != nil {
-		return nil, fmt.Errorf("login at %s as %s: %w", addr, username, err)
+		return nil, nil, fmt.Errorf("login at %s as %s: %w", addr, username, err)
 	}
-	return client, nil
+	return client, raw, nil
 }
 
 // heloName returns the name to give in EHLO.
