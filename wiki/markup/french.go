@@ -5,6 +5,7 @@ import (
 
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
 )
 
@@ -119,4 +120,32 @@ func frenchSpaces(t *ast.Text, source []byte) {
 	}
 	// t keeps the rest, and its line break.
 	t.Segment = seg.WithStart(seg.Start + last)
+}
+
+// typographer wraps goldmark's typographer. goldmark scans a whole run of
+// quotes at each quote of the run, so a line of 500,000 '"' would take
+// minutes; a run of two or more of the same quote is left as written,
+// taken in one step.
+type typographer struct {
+	parser.InlineParser
+}
+
+// newTypographer returns goldmark's typographer with French substitutions,
+// wrapped.
+func newTypographer() typographer {
+	return typographer{extension.NewTypographerParser(frenchTypography())}
+}
+
+// Parse takes a run of quotes as text, and passes anything else on.
+func (t typographer) Parse(parent ast.Node, block text.Reader, pc parser.Context) ast.Node {
+	line, seg := block.PeekLine()
+	if len(line) > 1 && (line[0] == '"' || line[0] == '\'') && line[1] == line[0] {
+		n := 2
+		for n < len(line) && line[n] == line[0] {
+			n++
+		}
+		block.Advance(n)
+		return ast.NewTextSegment(text.NewSegment(seg.Start, seg.Start+n))
+	}
+	return t.InlineParser.Parse(parent, block, pc)
 }

@@ -115,13 +115,14 @@ func New() *Renderer {
 		util.Prioritized(extension.NewStrikethroughParser(), 500),
 		util.Prioritized(extension.NewLinkifyParser(
 			extension.WithLinkifyAllowedProtocols([]string{"http:", "https:"})), 999),
-		util.Prioritized(extension.NewTypographerParser(frenchTypography()), 9999),
+		util.Prioritized(newTypographer(), 9999),
 	)
 	r.parser = parser.NewParser(
 		parser.WithBlockParsers(limitDepth(blocks)...),
 		parser.WithInlineParsers(inlines...),
-		parser.WithParagraphTransformers(append(parser.DefaultParagraphTransformers(),
-			util.Prioritized(extension.NewTableParagraphTransformer(), 200))...),
+		parser.WithParagraphTransformers(
+			util.Prioritized(chunkedLinkRefs{parser.LinkReferenceParagraphTransformer}, 100),
+			util.Prioritized(extension.NewTableParagraphTransformer(), 200)),
 		parser.WithASTTransformers(
 			util.Prioritized(extension.NewTableASTTransformer(), 0),
 			util.Prioritized(extension.NewFootnoteASTTransformer(), 999),
@@ -256,6 +257,7 @@ type state struct {
 	firstH1  string
 	exists   map[string]bool // Resolver answers, by slug
 	ids      map[string]bool // heading ids given
+	idNext   map[string]int  // the last suffix given to a base id
 	links    map[string]bool // slugs in res.Links
 	external map[string]bool // URLs in res.External
 }
@@ -308,10 +310,21 @@ func (st *state) headingID(base string) string {
 	}
 	if st.ids == nil {
 		st.ids = make(map[string]bool)
+		st.idNext = make(map[string]int)
 	}
 	id := base
-	for i := 1; st.ids[id]; i++ {
-		id = base + "-" + strconv.Itoa(i)
+	if st.ids[id] {
+		// Start after the last suffix given to base: a thousand headings
+		// with the same text must not cost a million tries.
+		i := st.idNext[base]
+		for {
+			i++
+			id = base + "-" + strconv.Itoa(i)
+			if !st.ids[id] {
+				break
+			}
+		}
+		st.idNext[base] = i
 	}
 	st.ids[id] = true
 	return id
