@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"codeberg.org/placette/placette/internal/app/apptest"
 )
 
 // TestWikiArchive checks the archive the command line streams for
@@ -131,5 +133,59 @@ func TestForwardUsage(t *testing.T) {
 	}
 	if _, err := os.Stat(data); err == nil {
 		t.Errorf("a refused command created the data folder %s", data)
+	}
+}
+
+func TestDataFirst(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"-data", "d", "wiki", "export", "-o", "f.zip"}, []string{"wiki", "export", "-o", "f.zip", "-data", "d"}},
+		{[]string{"--data=d", "user", "add", "sam"}, []string{"user", "add", "sam", "--data=d"}},
+		{[]string{"-data", "d", "-http", ":8080"}, []string{"-data", "d", "-http", ":8080"}},
+		{[]string{"-data", "d"}, []string{"-data", "d"}},
+		{[]string{"-data", "wiki"}, []string{"-data", "wiki"}},
+		{[]string{"wiki", "export", "-data", "d"}, []string{"wiki", "export", "-data", "d"}},
+	} {
+		if got := dataFirst(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("dataFirst(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestWikiImportExportCommands imports a folder of markdown pages with
+// the command line, without a server running, and exports them again.
+func TestWikiImportExportCommands(t *testing.T) {
+	dir := t.TempDir()
+	pages := filepath.Join(dir, "pages")
+	os.MkdirAll(pages, 0o755)
+	os.WriteFile(filepath.Join(pages, "accueil.md"), []byte("# Accueil\n\nBienvenue sur le wiki.\n"), 0o644)
+	os.WriteFile(filepath.Join(pages, "fiche-tablette.md"), []byte("---\ntitle: Fiche tablette\ntags: [fiche]\n---\nVoir [[Accueil]].\n"), 0o644)
+	data := filepath.Join(apptest.TempDir(t), "data")
+
+	r := run(context.Background(), "", nil, "-data", data, "wiki", "import", pages)
+	if r.code != exitOK {
+		t.Fatalf("wiki import: %v", r)
+	}
+	out := filepath.Join(dir, "export.zip")
+	r = run(context.Background(), "", map[string]string{"PLACETTE_DATA": data}, "wiki", "export", "-o", out)
+	if r.code != exitOK {
+		t.Fatalf("wiki export: %v", r)
+	}
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	got := map[string]string{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		got[f.Name] = string(b)
+	}
+	if !strings.Contains(got["accueil.md"], "Bienvenue sur le wiki.") || !strings.Contains(got["fiche-tablette.md"], "Voir [[Accueil]].") {
+		t.Errorf("the export lacks the imported pages: %v", got)
 	}
 }

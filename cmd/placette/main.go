@@ -61,6 +61,7 @@ Run "placette serve -h" for the server's flags.
 // Main runs placette with args and returns the exit code. It reads the
 // environment only through getenv.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	args = dataFirst(args)
 	cmd := "serve"
 	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || isHelp(args[0])) {
 		cmd, args = args[0], args[1:]
@@ -102,6 +103,27 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "placette: %v\n", err)
 		return exitError
 	}
+}
+
+// commands are the names Main knows.
+var commands = map[string]bool{"serve": true, "user": true, "wiki": true, "list": true, "dns": true, "backup": true, "version": true, "help": true}
+
+// dataFirst accepts the data folder before the command, "placette -data
+// DIR wiki export", by moving the flag to the end of the command's own
+// arguments, where every command reads it.
+func dataFirst(args []string) []string {
+	n := 0 // the flag's length: 1 for -data=DIR, 2 for -data DIR
+	switch {
+	case len(args) > 0 && (strings.HasPrefix(args[0], "-data=") || strings.HasPrefix(args[0], "--data=")):
+		n = 1
+	case len(args) > 1 && (args[0] == "-data" || args[0] == "--data"):
+		n = 2
+	}
+	if n == 0 || len(args) == n || !commands[args[n]] {
+		return args
+	}
+	out := append([]string{}, args[n:]...)
+	return append(out, args[:n]...)
 }
 
 // isHelp reports whether arg asks for help: "placette -h" lists the
