@@ -91,6 +91,9 @@ func (s *Service) serve(ctx context.Context, ln net.Listener, lmtp bool) error {
 	select {
 	case <-ctx.Done():
 		srv.Close()
+		// Serve may not have registered ln with the server yet when
+		// Close ran: closing it here ends Serve's Accept either way.
+		ln.Close()
 		<-errc
 		inflight.Wait()
 		return nil
