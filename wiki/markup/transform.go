@@ -99,6 +99,9 @@ func (tr *transformer) Transform(doc *ast.Document, reader text.Reader, pc parse
 func (st *state) link(n *ast.Link) {
 	dest := resolveDest(n.Destination)
 	kind, u := classifyURL(dest)
+	if inLink(n) {
+		kind = urlRefused // HTML links do not nest: the inner one is text
+	}
 	switch kind {
 	case urlRefused:
 		unwrap(n)
@@ -124,7 +127,11 @@ func (st *state) autoLink(n *ast.AutoLink, source []byte) {
 	if n.AutoLinkType == ast.AutoLinkEmail && !strings.HasPrefix(strings.ToLower(u), "mailto:") {
 		u = "mailto:" + u
 	}
-	switch kind, _ := classifyURL(u); kind {
+	kind, _ := classifyURL(u)
+	if inLink(n) {
+		kind = urlRefused // HTML links do not nest: the inner one is text
+	}
+	switch kind {
 	case urlExternal:
 		n.SetAttributeString("rel", []byte(relExternal))
 		st.addExternal(u)
@@ -132,7 +139,8 @@ func (st *state) autoLink(n *ast.AutoLink, source []byte) {
 		st.addExternal(u)
 	case urlOther:
 	default:
-		// <javascript:…> and friends: the reader sees what was written.
+		// <javascript:…> and friends, or a link in a link: the reader
+		// sees what was written.
 		s := ast.NewString(n.Label(source))
 		n.Parent().ReplaceChild(n.Parent(), n, s)
 	}
