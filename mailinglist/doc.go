@@ -22,6 +22,16 @@
 // any other address of a list domain gets 550 5.1.1, mail to another domain
 // 550 5.7.1: the server is never a relay.
 //
+// # Limits of the inbound servers
+//
+// 100 connections at once, 20 per client network (/24 or /64), 120
+// messages in a burst then one a second per network (loopback and unix
+// sockets, a local MTA, are exempt), 50 recipients, 25 MiB per message
+// (less when the list says so: 552), two minutes per command. Data holding
+// a dot line not framed by CRLF on both sides, or a CRLF followed by a lone
+// LF (what go-smtp leaves of "\r\n.\n"), is refused with 554 5.6.0 (SMTP
+// smuggling); other lone LFs and CRs are normalised to CRLF.
+//
 // # Moderators
 //
 // A list's moderators are the addresses in List.Moderators. They are told
