@@ -129,5 +129,5 @@ func (s *Service) heldNoticeDue(list string) bool {
 
 // moderationURL returns the address of list's moderation page.
 func (s *Service) moderationURL(list string) string {
-	return s.link("/admin/lists/" + list + "/held")
+	return s.link("/admin/moderation")
 }
