@@ -219,8 +219,12 @@ func TestUserAddThroughServer(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stdout, "created (administrator)") {
 		t.Fatalf("user add: %v", r)
 	}
-	if !strings.Contains(inst.Log.String(), "control call") {
-		t.Errorf("the server did not log the call:\n%s", inst.Log)
+	// The server logs the call once it has answered: wait for the line.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(inst.Log.String(), "control call"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not log the call:\n%s", inst.Log)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	// The running server knows the account at once.
 	c := inst.Login(t, "karim", password)
