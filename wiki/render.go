@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"path"
@@ -28,9 +29,7 @@ func fileURL(slug, name string) string {
 	if i := strings.IndexAny(name, "?#"); i >= 0 {
 		name = name[:i]
 	}
-	if u, err := url.PathUnescape(name); err == nil {
-		name = u
-	}
+	// markup hands the name decoded already (no %XX left to undo).
 	return pageURL(slug) + "/files/" + url.PathEscape(cleanFileName(path.Base(name)))
 }
 
@@ -53,7 +52,10 @@ func (w *Wiki) rendering(p *Page) (*markup.Result, error) {
 		return nil, err
 	}
 	res, err := w.render(p.Slug, src)
-	if err != nil {
+	// A page whose front matter broke still reads: markup shows the
+	// broken block as code above the page.
+	var fm *markup.FrontMatterError
+	if err != nil && !(errors.As(err, &fm) && res != nil) {
 		return nil, err
 	}
 	w.results.put(p.Slug, &rendered{rev: p.Rev, res: res}, len(res.HTML)+len(src)/4+256)
