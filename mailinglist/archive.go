@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -45,7 +46,10 @@ type Thread struct {
 	First    time.Time
 	Last     time.Time
 	Count    int
-	LastFrom string // the name (or address) of the newest message's author
+	LastFrom string // the name of the newest message's author (see displayName)
+	// Participants are the names of the thread's authors, in order of
+	// their first message, at most maxParticipants.
+	Participants []string
 }
 
 // author returns the display name and address of msg's author, falling
@@ -124,31 +128,34 @@ func normaliseSubject(subject string) (norm string, reply bool) {
 // timeKey returns the big-endian Unix nanoseconds of t followed by seq.
 func timeKey(t time.Time, seq uint64) []byte {
 	n := t.UnixNano()
-	if n < 0 {
+	if n < 0 || t.Year() < 1970 {
 		n = 0
+	}
+	if t.Year() > 2200 {
+		n = math.MaxInt64
 	}
 	return append(u64(uint64(n)), u64(seq)...)
 }
 
 // archiveTx stores raw (CRLF line endings) and its metadata in list l's
 // archive and threads it, in tx. dup is true, and nothing is written, when
-// the archive has a message with the same Message-ID already.
+// the archive has a message with the same Message-ID already, or had one
+// that a moderator erased (its tombstone keeps it out).
 func (s *Service) archiveTx(tx *bolt.Tx, l *List, raw []byte, msg *mailmsg.Message, received time.Time) (a *Archived, dup bool, err error) {
-	ids, err := mustSub(tx, bucketMsgIDs, l.Name)
+	ab, err := openArchive(tx, l.Name)
 	if err != nil {
 		return nil, false, err
 	}
 	id := messageIDOf(msg, raw, l.Domain)
-	if v := ids.Get([]byte(id)); v != nil {
+	if v := ab.ids.Get([]byte(id)); v != nil {
 		var old Archived
-		_, err := getJSON(sub(tx, bucketMessages, l.Name), v, &old)
+		_, err := getJSON(ab.metas, v, &old)
 		return &old, true, err
 	}
-	metas, err := mustSub(tx, bucketMessages, l.Name)
-	if err != nil {
-		return nil, false, err
+	if ab.erased.Get([]byte(id)) != nil {
+		return &Archived{MessageID: id}, true, nil
 	}
-	seq, err := metas.NextSequence()
+	seq, err := ab.metas.NextSequence()
 	if err != nil {
 		return nil, false, err
 	}
@@ -164,98 +171,35 @@ func (s *Service) archiveTx(tx *bolt.Tx, l *List, raw []byte, msg *mailmsg.Messa
 		a.Date = received
 	}
 	a.Date = a.Date.UTC()
-
-	// Threading: the parent by In-Reply-To, else the newest known
-	// reference, else a reply's subject.
-	parents := slices.Clone(a.References)
-	slices.Reverse(parents)
-	if a.InReplyTo != "" {
-		parents = append([]string{a.InReplyTo}, parents...)
-	}
-	for _, p := range parents {
-		if v := ids.Get([]byte(p)); v != nil {
-			var pm Archived
-			if ok, err := getJSON(metas, v, &pm); err != nil {
-				return nil, false, err
-			} else if ok {
-				a.Parent, a.Thread = pm.Seq, pm.Thread
-				break
-			}
-		}
-	}
-	subjects, err := mustSub(tx, bucketSubjects, l.Name)
-	if err != nil {
+	if err := s.threadNew(ab, a); err != nil {
 		return nil, false, err
 	}
-	norm, reply := normaliseSubject(a.Subject)
-	if a.Thread == 0 && norm != "" && (reply || len(parents) > 0) {
-		if v := subjects.Get([]byte(norm)); v != nil {
-			a.Thread = fromU64(v)
-		}
-	}
-	threads, err := mustSub(tx, bucketThreads, l.Name)
-	if err != nil {
+	if err := putJSON(ab.metas, u64(seq), a); err != nil {
 		return nil, false, err
 	}
-	activity, err := mustSub(tx, bucketActivity, l.Name)
-	if err != nil {
+	if err := ab.raw.Put(u64(seq), raw); err != nil {
 		return nil, false, err
 	}
-	var th Thread
-	found := false
-	if a.Thread != 0 {
-		if found, err = getJSON(threads, u64(a.Thread), &th); err != nil {
-			return nil, false, err
-		}
-	}
-	who := a.FromName
-	if who == "" {
-		who, _, _ = strings.Cut(a.FromAddr, "@")
-	}
-	if !found {
-		a.Thread = seq
-		th = Thread{Root: seq, Subject: a.Subject, First: a.Date, Last: a.Date, Count: 1, LastFrom: who}
-		if norm != "" {
-			if err := subjects.Put([]byte(norm), u64(seq)); err != nil {
-				return nil, false, err
-			}
-		}
-	} else {
-		if err := activity.Delete(timeKey(th.Last, th.Root)); err != nil {
-			return nil, false, err
-		}
-		th.Count++
-		if !a.Date.Before(th.Last) {
-			th.Last, th.LastFrom = a.Date, who
-		}
-		if a.Date.Before(th.First) {
-			th.First = a.Date
-		}
-	}
-	if err := putJSON(threads, u64(th.Root), &th); err != nil {
+	if err := ab.dates.Put(timeKey(a.Date, seq), nil); err != nil {
 		return nil, false, err
 	}
-	if err := activity.Put(timeKey(th.Last, th.Root), nil); err != nil {
+	if err := ab.byThread.Put(threadKey(a.Thread, seq), nil); err != nil {
 		return nil, false, err
 	}
-	if err := putJSON(metas, u64(seq), a); err != nil {
+	if err := addMonth(ab.months, a.Date, 1); err != nil {
 		return nil, false, err
 	}
-	rawB, err := mustSub(tx, bucketRaw, l.Name)
-	if err != nil {
+	if err := ab.ids.Put([]byte(id), u64(seq)); err != nil {
 		return nil, false, err
 	}
-	if err := rawB.Put(u64(seq), raw); err != nil {
+	if err := s.indexTx(ab, l, a, msg); err != nil {
 		return nil, false, err
 	}
-	dates, err := mustSub(tx, bucketDates, l.Name)
-	if err != nil {
+	// Replies that came before this message hang under it now.
+	if err := s.adoptTx(ab, l, a); err != nil {
 		return nil, false, err
 	}
-	if err := dates.Put(timeKey(a.Date, seq), nil); err != nil {
-		return nil, false, err
-	}
-	return a, false, ids.Put([]byte(id), u64(seq))
+	return a, false, nil
 }
 
 // ArchivedMessage returns the metadata and raw bytes of the message of
@@ -383,20 +327,7 @@ func (s *Service) Export(ctx context.Context, list string, w io.Writer) (int, er
 			if _, err := getJSON(metas, k, &a); err != nil {
 				return err
 			}
-			from := a.FromAddr
-			if from == "" || strings.ContainsAny(from, " \t") {
-				from = "MAILER-DAEMON"
-			}
-			fmt.Fprintf(bw, "From %s %s\n", from, a.Date.UTC().Format("Mon Jan _2 15:04:05 2006"))
-			for line := range bytes.Lines(raw) {
-				line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-				if mboxFromRE.Match(line) {
-					bw.WriteByte('>')
-				}
-				bw.Write(line)
-				bw.WriteByte('\n')
-			}
-			if err := bw.WriteByte('\n'); err != nil {
+			if err := writeMboxMessage(bw, &a, raw, false); err != nil {
 				return err
 			}
 			n++
@@ -417,7 +348,7 @@ type ImportResult struct {
 }
 
 // importBatch is the number of messages stored per transaction.
-const importBatch = 256
+const importBatch = 500
 
 // Import stores the messages of r, an mbox file (mboxrd or mboxo) or one
 // message, in list's archive without distributing them: idempotent by

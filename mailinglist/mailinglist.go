@@ -58,6 +58,10 @@ type Config struct {
 	// queue says in EHLO; "" for the mail domain.
 	Hostname string
 
+	// Indexer is told of every archived, re-threaded or erased message
+	// inside its write transaction; can be nil.
+	Indexer Indexer
+
 	// queueHook, when set, changes the delivery queue's configuration
 	// (tests: a test CA, short retries).
 	queueHook func(*delivery.Config)
@@ -86,6 +90,9 @@ type Service struct {
 	// smtpRate bounds the messages one client network sends.
 	smtpRate *web.Limiter
 
+	// bodies keeps the archive's rendered message bodies.
+	bodies *bodyCache
+
 	noticeMu   sync.Mutex           // guards heldNotice
 	heldNotice map[string]time.Time // list -> last notice of held mail to its moderators
 }
@@ -110,6 +117,7 @@ func New(cfg Config) (*Service, error) {
 		confirmRate: web.NewLimiter(10*time.Minute, 3),
 		smtpRate:    web.NewLimiter(time.Second, 120),
 		heldNotice:  map[string]time.Time{},
+		bodies:      newBodyCache(8 << 20),
 	}
 	if err := cfg.DB.Migrate("list", migrations(func(b []byte) { rand.Read(b) })); err != nil {
 		return nil, fmt.Errorf("lists: %w", err)

@@ -9,6 +9,19 @@ func (s *Service) routes(mux *http.ServeMux) {
 	// Public pages.
 	mux.HandleFunc("GET /lists/{$}", s.directory)
 	mux.HandleFunc("GET /lists/{list}/{$}", s.listPage)
+	mux.HandleFunc("GET /lists/{file}", s.listFile) // NAME.atom, archive.css
+	mux.HandleFunc("GET /lists/{list}/{yyyy}/{mm}/{$}", s.monthPage)
+	mux.HandleFunc("GET /lists/{list}/t/{thread}", s.threadPage) // and {thread}.atom
+	mux.HandleFunc("GET /lists/{list}/m/{id}", s.messagePage)
+	mux.HandleFunc("GET /lists/{list}/m/{id}/raw", s.rawMessage)
+	mux.HandleFunc("GET /lists/{list}/m/{id}/a/{n}", s.attachment)
+	mux.HandleFunc("GET /lists/{list}/m/{id}/erase", s.eraseForm)
+	mux.HandleFunc("POST /lists/{list}/m/{id}/erase", s.erase)
+	mux.HandleFunc("GET /lists/{list}/mbox/{month}", s.mboxMonth)
+	mux.HandleFunc("POST /lists/{list}/login", s.requestLogin)
+	mux.HandleFunc("GET /lists/{list}/login/{token}", s.loginLinkForm)
+	mux.HandleFunc("POST /lists/{list}/login/{token}", s.login)
+	mux.HandleFunc("POST /lists/{list}/logout", s.logout)
 	mux.HandleFunc("GET /lists/{list}/subscribe", s.subscribeForm)
 	mux.HandleFunc("POST /lists/{list}/subscribe", s.subscribe)
 	mux.HandleFunc("GET /lists/{list}/confirm/{token}", s.confirmForm)

@@ -207,11 +207,16 @@ var (
 	bucketHeldRaw  = []byte("list/heldraw")
 	bucketConfirm  = []byte("list/confirm")
 	bucketSettings = []byte("list/settings")
+	bucketByThread = []byte("list/bythread")
+	bucketOrphans  = []byte("list/orphans")
+	bucketMonths   = []byte("list/months")
+	bucketErased   = []byte("list/erased")
 )
 
 // perList are the buckets that hold one sub-bucket per list.
 var perList = [][]byte{bucketMembers, bucketAccept, bucketMessages, bucketRaw, bucketMsgIDs,
-	bucketDates, bucketThreads, bucketActivity, bucketSubjects, bucketHeld, bucketHeldRaw}
+	bucketDates, bucketThreads, bucketActivity, bucketSubjects, bucketHeld, bucketHeldRaw,
+	bucketByThread, bucketOrphans, bucketMonths, bucketErased}
 
 // sub returns the sub-bucket of list in the per-list bucket top, or nil.
 func sub(tx *bolt.Tx, top []byte, list string) *bolt.Bucket {
@@ -412,14 +417,25 @@ func (s *Service) UpdateList(l List) error {
 			return err
 		}
 		l.Created = old.Created
-		return putJSON(tx.Bucket(bucketLists), []byte(l.Name), &l)
+		if err := putJSON(tx.Bucket(bucketLists), []byte(l.Name), &l); err != nil {
+			return err
+		}
+		if old.Private != l.Private {
+			return s.reindexList(tx, &l, false)
+		}
+		return nil
 	})
 }
 
 // DeleteList removes a list, its members and its archive.
 func (s *Service) DeleteList(name string) error {
+	defer s.bodies.forgetList(name)
 	return s.cfg.DB.Update(func(tx *bolt.Tx) error {
-		if _, err := getList(tx, name); err != nil {
+		l, err := getList(tx, name)
+		if err != nil {
+			return err
+		}
+		if err := s.reindexList(tx, l, true); err != nil {
 			return err
 		}
 		for _, top := range perList {
@@ -796,6 +812,31 @@ func migrations(rand func([]byte)) []store.Migration {
 			secret := make([]byte, 32)
 			rand(secret)
 			return tx.Bucket(bucketSettings).Put([]byte("secret"), secret)
+		},
+	}, {
+		Name: "index the archive by thread and by month; erased messages' tombstones",
+		Up: func(tx *bolt.Tx) error {
+			for _, b := range [][]byte{bucketByThread, bucketOrphans, bucketMonths, bucketErased} {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return err
+				}
+			}
+			return tx.Bucket(bucketLists).ForEach(func(name, _ []byte) error {
+				ab, err := openArchive(tx, string(name))
+				if err != nil {
+					return err
+				}
+				return ab.metas.ForEach(func(k, v []byte) error {
+					var a Archived
+					if err := json.Unmarshal(v, &a); err != nil {
+						return fmt.Errorf("message %x of %s: %w", k, name, err)
+					}
+					if err := ab.byThread.Put(threadKey(a.Thread, a.Seq), nil); err != nil {
+						return err
+					}
+					return addMonth(ab.months, a.Date, 1)
+				})
+			})
 		},
 	}}
 }
