@@ -235,7 +235,7 @@ func (s *Service) monthPage(w http.ResponseWriter, r *http.Request) {
 			page.Next = &v
 		}
 	}
-	if len(msgs) == 0 && page.Prev == nil && page.Next == nil {
+	if len(msgs) == 0 {
 		s.cfg.Shell.NotFound(w, r)
 		return
 	}
