@@ -39,6 +39,106 @@ type Handler struct {
 	Wiki Recent
 	// Lists lists recent threads on the home page; can be nil.
 	Lists Recent
+	// Status gives the server's state shown on the administration's
+	// index; can be nil (no status shown).
+	Status StatusSource
+}
+
+// StatusSource reports the server's state for the administration's index
+// page. Package app implements it: certificates, DNS, queue and disk are
+// known to the wiring, not to the web layer.
+type StatusSource interface {
+	// Status returns the server's state; with check, it also asks DNS
+	// what it answers for the records placette needs, within ctx.
+	Status(ctx context.Context, check bool) (*ServerStatus, error)
+}
+
+// ServerStatus is the server's state, for the people who run it.
+type ServerStatus struct {
+	Version string
+	Mode    string // "local", "public", "proxy" or "lan"
+	URL     string // the site's absolute URL
+	// Certificates are the TLS certificates served; empty in local and
+	// proxy modes.
+	Certificates []CertStatus
+	// DNS are the records to publish; DNSChecked tells whether Found and
+	// OK were filled in from DNS.
+	DNS        []DNSRecord
+	DNSChecked bool
+	Queue      QueueStatus
+	Storage    StorageStatus
+	// LocalCA is the LAN mode's certificate authority; nil in other
+	// modes.
+	LocalCA *LocalCAStatus
+}
+
+// CertStatus is one certificate's state.
+type CertStatus struct {
+	Name      string
+	NotAfter  time.Time // zero when there is none yet
+	Issuer    string
+	Obtaining bool
+	Error     string // the last failure to get or renew it; "" if none
+	ErrorAt   time.Time
+	Soon      bool // expires within 14 days
+}
+
+// DNSRecord is a record placette needs, and what DNS answers for it.
+type DNSRecord struct {
+	Type, Name, Value string
+	Found             []string
+	OK                bool
+}
+
+// QueueStatus is the state of the outgoing mail.
+type QueueStatus struct {
+	Waiting, Failing int
+	Oldest           time.Time // zero when the queue is empty
+	Outbox           int       // messages written to the local outbox
+	Error            string
+}
+
+// StorageStatus is the space placette uses and has.
+type StorageStatus struct {
+	DataDir             string
+	DatabaseBytes       int64
+	IndexBytes          int64
+	DiskFree, DiskTotal uint64 // zero when unknown
+	DiskLow             bool   // less than 5% or 500 MB free
+}
+
+// Size is a number of bytes as a catalog key and a count, for templates:
+// {{with .Size}}{{t .Key .N}}{{end}}.
+type Size struct {
+	Key string
+	N   int64
+}
+
+// SizeOf returns n bytes in megabytes, or in gigabytes from 10 GB on.
+func SizeOf(n uint64) Size {
+	const mb, gb = 1 << 20, 1 << 30
+	if n >= 10*gb {
+		return Size{Key: "admin.status.gb", N: int64(n / gb)}
+	}
+	return Size{Key: "admin.status.mb", N: int64((n + mb/2) / mb)}
+}
+
+// Database returns the database's size.
+func (s StorageStatus) Database() Size { return SizeOf(uint64(max(s.DatabaseBytes, 0))) }
+
+// Index returns the search index's size.
+func (s StorageStatus) Index() Size { return SizeOf(uint64(max(s.IndexBytes, 0))) }
+
+// Free returns the free disk space.
+func (s StorageStatus) Free() Size { return SizeOf(s.DiskFree) }
+
+// Total returns the disk's size.
+func (s StorageStatus) Total() Size { return SizeOf(s.DiskTotal) }
+
+// LocalCAStatus is what people need to trust the LAN mode's authority.
+type LocalCAStatus struct {
+	Fingerprint string // SHA-256, "AB:CD:…"
+	Path        string // where the root certificate is downloaded
 }
 
 // NewHandler returns the handler of the shell's pages.
@@ -130,8 +230,26 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
+type adminPage struct {
+	Status      *ServerStatus
+	StatusError bool
+}
+
 func (h *Handler) adminIndex(w http.ResponseWriter, r *http.Request) {
-	h.shell.RenderNoIndex(w, r, http.StatusOK, h.shell.pages, "admin.html", nil)
+	var page adminPage
+	if h.Status != nil {
+		// DNS answers within a few seconds, or the page says it could not
+		// check.
+		ctx, cancel := context.WithTimeout(r.Context(), 4*time.Second)
+		var err error
+		page.Status, err = h.Status.Status(ctx, true)
+		cancel()
+		if err != nil {
+			h.shell.logger.Error("server status", "error", err)
+			page.StatusError = true
+		}
+	}
+	h.shell.RenderNoIndex(w, r, http.StatusOK, h.shell.pages, "admin.html", page)
 }
 
 type settingsPage struct {

@@ -222,3 +222,78 @@ func (s *Shell) isBypassed(r *http.Request) bool {
 	_, pattern := s.bypass.Handler(r)
 	return pattern != ""
 }
+
+// fromTrustedProxy reports whether r's connection comes from one of the
+// trusted proxies.
+func (s *Shell) fromTrustedProxy(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	peer = peer.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(peer) {
+			return true
+		}
+	}
+	return false
+}
+
+// BaseURL returns the site's absolute URL as the person behind r reached
+// it, without a trailing slash ("https://example.org"), for links in
+// feeds and mail: the request's scheme and Host, or what a trusted proxy
+// says in X-Forwarded-Proto and X-Forwarded-Host. Those headers are
+// ignored from any other peer, and a host that is not a plain host[:port]
+// gives "localhost".
+func (s *Shell) BaseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || s.cfg.Secure {
+		scheme = "https"
+	}
+	host := r.Host
+	if s.fromTrustedProxy(r) {
+		if p := firstValue(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
+			scheme = p
+		}
+		if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" {
+			host = h
+		}
+	}
+	if !validHost(host) {
+		host = "localhost"
+	}
+	return scheme + "://" + strings.ToLower(host)
+}
+
+// firstValue returns the first of a header's comma-separated values: the
+// one the proxy nearest the person added.
+func firstValue(v string) string {
+	first, _, _ := strings.Cut(v, ",")
+	return strings.ToLower(strings.TrimSpace(first))
+}
+
+// validHost reports whether h is a host name or address with an optional
+// port, and nothing else.
+func validHost(h string) bool {
+	if h == "" || len(h) > 260 {
+		return false
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == ':' || r == '[' || r == ']') {
+			return false
+		}
+	}
+	if strings.HasPrefix(h, "[") {
+		host, _, err := net.SplitHostPort(h)
+		if err != nil {
+			host = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+		}
+		_, err = netip.ParseAddr(host)
+		return err == nil
+	}
+	return strings.Count(h, ":") <= 1
+}
