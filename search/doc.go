@@ -1,3 +1,50 @@
-// Package search will hold placette's full-text index over the wiki and the
-// list archives (bleve), its only importer of bleve (DESIGN.md, "Data").
+// Package search is placette's full-text index over the wiki and the list
+// archives: one bleve index (the only importer of bleve), French-aware,
+// derived from the content in bbolt and rebuildable from it (DESIGN.md,
+// "Data").
+//
+// # Indexing
+//
+// The wiki and the lists do not import this package. Each declares a small
+// Indexer interface, called inside its write transactions; the app adapts
+// it to [Index.Enqueue], which writes the change to search/pending in that
+// same transaction. [Index.Run] drains the queue into bleve in batches and
+// removes an entry only after bleve has committed (fsync'd) its batch, and
+// only if it did not change meanwhile: after a crash, whatever was pending
+// is indexed at the next start. A missing, corrupt or outdated index (its
+// mapping version is not [MappingVersion]) is rebuilt from a [Source] at
+// start; [Index.Rebuild] is "placette reindex".
+//
+// # Storage
+//
+// The index lives in DATA/index (scorch); a rebuild writes DATA/index.new
+// and renames it over DATA/index when complete. In bbolt:
+//
+//	search/pending  document key -> JSON Doc, or an empty value for a removal
+//	                keys: "wiki/<slug>", "list/<list>/<seq>" (WikiKey, MessageKey);
+//	                only the latest change of a key is kept
+//	search/meta     "mapping" -> decimal MappingVersion of the index on disk,
+//	                written once a build is complete, removed when one starts
+//
+// # Mapping
+//
+// One static document mapping, no dynamic fields, no _all field, no geo
+// fields (they crash 32-bit ARM): kind, list, tags (keywords, facets), tagn
+// (tags folded, for filters), title and text (French: Unicode words,
+// asciifolding, lower case, elision, French stop words, light stemmer),
+// title_en and text_en (bleve's English analyzer, for Lang "en"), author
+// (words folded), date (datetime, for sorting and ranges), acl ("public" or
+// "list:NAME", the visibility every query filters on), lang, url (stored
+// only). Titles and texts are stored for snippets, which this package makes
+// itself over the stored text (no term vectors beyond the positions
+// phrases need).
+//
+// # Asking
+//
+// [ParseQuery] reads the search box's syntax and never fails; the bleve
+// query is built programmatically from it (user text never reaches bleve's
+// query-string syntax). [Index.Search] adds the viewer's [Visibility] to
+// the query itself, so that hits, totals, facet counts and suggestions
+// never reveal a private list's messages. [Handler] serves /search and
+// /opensearch.xml.
 package search
