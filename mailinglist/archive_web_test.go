@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -13,6 +17,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/net/html"
 )
 
 // testMsg writes a message for the archive.
@@ -679,5 +684,139 @@ func TestExportRoundTrip(t *testing.T) {
 	ths, _, _ := s.svc.ThreadsPage("b", 0, 100)
 	if len(ths) != 30 {
 		t.Errorf("%d threads after the round trip, want 30", len(ths))
+	}
+}
+
+// TestCorpusArchive imports every message of the shared test data, one by
+// one as .eml files would be, and reads every thread and message page:
+// each answers 200 with parseable HTML and no script. The export,
+// imported into another list, gives back the same raw bytes.
+func TestCorpusArchive(t *testing.T) {
+	s := newTestSite(t)
+	for _, n := range []string{"corpus", "copie"} {
+		if err := s.svc.CreateList(List{Name: n, Policy: PolicyMembers}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var files []string
+	filepath.WalkDir(testdataMail, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.Contains("README.md COPYRIGHT LICENSE", d.Name()) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) < 100 {
+		t.Skipf("only %d files in %s", len(files), testdataMail)
+	}
+	added := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.svc.Import(context.Background(), "corpus", bytes.NewReader(data), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, b := range res.Broken {
+			t.Logf("%s skipped: %s", filepath.Base(f), b)
+		}
+		added += res.Added
+	}
+	t.Logf("%d files, %d messages archived", len(files), added)
+	c := s.client(t, "")
+	ths, _, err := s.svc.ThreadsPage("corpus", 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, seen := 0, 0
+	for _, th := range ths {
+		_, msgs, err := s.svc.Thread("corpus", th.Root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths := []string{fmt.Sprintf("/lists/corpus/t/%d", th.Root)}
+		for _, m := range msgs {
+			seen++
+			paths = append(paths, messagePath("corpus", m.MessageID), messagePath("corpus", m.MessageID)+"/raw")
+		}
+		for _, p := range paths {
+			r := s.get(t, c, p, "fr")
+			pages++
+			if r.status != http.StatusOK {
+				t.Errorf("%s: status %d", p, r.status)
+				continue
+			}
+			if strings.HasSuffix(p, "/raw") {
+				continue
+			}
+			if scriptTag.MatchString(r.body) {
+				t.Errorf("%s: a <script> in the page", p)
+			}
+			if err := wellFormed(r.body); err != nil {
+				t.Errorf("%s: %v", p, err)
+			}
+		}
+	}
+	if seen != added {
+		t.Errorf("threads hold %d messages, %d were archived", seen, added)
+	}
+	for _, p := range []string{"/lists/corpus/", "/lists/corpus.atom"} {
+		if r := s.get(t, c, p, ""); r.status != http.StatusOK {
+			t.Errorf("%s: %d", p, r.status)
+		}
+	}
+	var out bytes.Buffer
+	if _, err := s.svc.Export(context.Background(), "corpus", &out); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.svc.Import(context.Background(), "copie", &out, nil)
+	if err != nil || res.Added != added {
+		t.Fatalf("reimport of the export: %+v, %v (want %d)", res, err, added)
+	}
+	s.svc.cfg.DB.View(func(tx *bolt.Tx) error {
+		return sub(tx, bucketMsgIDs, "corpus").ForEach(func(k, v []byte) error {
+			a := sub(tx, bucketRaw, "corpus").Get(v)
+			v2 := sub(tx, bucketMsgIDs, "copie").Get(k)
+			if v2 == nil {
+				t.Errorf("%s lost by the round trip", k)
+				return nil
+			}
+			if b := sub(tx, bucketRaw, "copie").Get(v2); !bytes.Equal(a, b) {
+				t.Errorf("%s changed by the round trip", k)
+			}
+			return nil
+		})
+	})
+}
+
+// wellFormed checks that every element our templates open is closed in
+// order, ignoring void elements: what a page's message bodies could break.
+func wellFormed(page string) error {
+	z := html.NewTokenizer(strings.NewReader(page))
+	var stack []string
+	void := map[string]bool{"br": true, "meta": true, "link": true, "input": true, "img": true, "hr": true}
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			if z.Err() == io.EOF {
+				if len(stack) > 0 {
+					return fmt.Errorf("unclosed %v", stack)
+				}
+				return nil
+			}
+			return z.Err()
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			if !void[string(name)] {
+				stack = append(stack, string(name))
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			if len(stack) == 0 || stack[len(stack)-1] != string(name) {
+				return fmt.Errorf("</%s> closes %v", name, stack)
+			}
+			stack = stack[:len(stack)-1]
+		}
 	}
 }

@@ -48,7 +48,15 @@ func obfuscateText(s string) string {
 	if !strings.Contains(s, "@") {
 		return s
 	}
-	return addrRE.ReplaceAllStringFunc(s, func(a string) string { return obfuscateAddr(a, "…") })
+	// Addresses may overlap ("a@b.c@d.e"): until none is left in clear.
+	for range 8 {
+		t := addrRE.ReplaceAllStringFunc(s, func(a string) string { return obfuscateAddr(a, "…") })
+		if t == s {
+			break
+		}
+		s = t
+	}
+	return s
 }
 
 // displayName returns how an author is shown: their name (any address in
@@ -102,7 +110,14 @@ func obfuscateRaw(raw []byte) []byte {
 			out = append(out, line...)
 			continue
 		}
-		out = append(out, addrREBytes.ReplaceAllFunc(line, repl)...)
+		for range 8 {
+			t := addrREBytes.ReplaceAllFunc(line, repl)
+			if bytes.Equal(t, line) {
+				break
+			}
+			line = t
+		}
+		out = append(out, line...)
 	}
 	return out
 }
