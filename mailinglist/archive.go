@@ -142,7 +142,7 @@ func timeKey(t time.Time, seq uint64) []byte {
 // the archive has a message with the same Message-ID already, or had one
 // that a moderator erased (its tombstone keeps it out).
 func (s *Service) archiveTx(tx *bolt.Tx, l *List, raw []byte, msg *mailmsg.Message, received time.Time) (a *Archived, dup bool, err error) {
-	ab, err := openArchive(tx, l.Name)
+	ab, err := openArchive(tx, s, l.Name)
 	if err != nil {
 		return nil, false, err
 	}

@@ -98,3 +98,84 @@ func (c *bodyCache) forgetList(list string) {
 		}
 	}
 }
+
+// pageKey names a thread's rendered messages: the thread and what its
+// reader sees of it.
+type pageKey struct {
+	list              string
+	root              uint64
+	obfuscate         bool
+	member, moderator bool
+	lang              string
+}
+
+// renderedThread is a thread's messages rendered, as of a generation of
+// its list's archive.
+type renderedThread struct {
+	gen    uint64
+	thread *Thread
+	html   template.HTML
+}
+
+// threadCache keeps rendered threads, checked against the generation of
+// their list's archive, which every committed change of the archive
+// bumps. It is safe for concurrent use.
+type threadCache struct {
+	mu    sync.Mutex // guards gens and pages
+	gens  map[string]uint64
+	pages map[pageKey]*renderedThread
+}
+
+// maxCachedThreads bounds how many rendered threads are kept.
+const maxCachedThreads = 256
+
+func newThreadCache() *threadCache {
+	return &threadCache{gens: map[string]uint64{}, pages: map[pageKey]*renderedThread{}}
+}
+
+// gen returns the current generation of list's archive.
+func (c *threadCache) gen(list string) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gens[list]
+}
+
+// bump starts a new generation of list's archive.
+func (c *threadCache) bump(list string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gens[list]++
+	for k := range c.pages {
+		if k.list == list {
+			delete(c.pages, k)
+		}
+	}
+}
+
+// get returns the rendered thread of k if it is of generation gen.
+func (c *threadCache) get(k pageKey, gen uint64) *renderedThread {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p := c.pages[k]; p != nil && p.gen == gen {
+		return p
+	}
+	return nil
+}
+
+// put keeps p for k unless the archive changed since p's generation.
+func (c *threadCache) put(k pageKey, p *renderedThread) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gens[k.list] != p.gen {
+		return
+	}
+	if len(c.pages) >= maxCachedThreads {
+		for key := range c.pages {
+			delete(c.pages, key)
+			if len(c.pages) < maxCachedThreads/2 {
+				break
+			}
+		}
+	}
+	c.pages[k] = p
+}

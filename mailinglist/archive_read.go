@@ -237,7 +237,7 @@ func (s *Service) Erase(list, id string) error {
 		if err != nil {
 			return err
 		}
-		ab, err := openArchive(tx, list)
+		ab, err := openArchive(tx, s, list)
 		if err != nil {
 			return err
 		}

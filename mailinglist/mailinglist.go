@@ -92,6 +92,8 @@ type Service struct {
 
 	// bodies keeps the archive's rendered message bodies.
 	bodies *bodyCache
+	// threads keeps the archive's rendered threads.
+	threads *threadCache
 
 	noticeMu   sync.Mutex           // guards heldNotice
 	heldNotice map[string]time.Time // list -> last notice of held mail to its moderators
@@ -118,6 +120,7 @@ func New(cfg Config) (*Service, error) {
 		smtpRate:    web.NewLimiter(time.Second, 120),
 		heldNotice:  map[string]time.Time{},
 		bodies:      newBodyCache(8 << 20),
+		threads:     newThreadCache(),
 	}
 	if err := cfg.DB.Migrate("list", migrations(func(b []byte) { rand.Read(b) })); err != nil {
 		return nil, fmt.Errorf("lists: %w", err)

@@ -431,6 +431,7 @@ func (s *Service) UpdateList(l List) error {
 func (s *Service) DeleteList(name string) error {
 	defer s.bodies.forgetList(name)
 	return s.cfg.DB.Update(func(tx *bolt.Tx) error {
+		tx.OnCommit(func() { s.threads.bump(name) })
 		l, err := getList(tx, name)
 		if err != nil {
 			return err
@@ -822,7 +823,7 @@ func migrations(rand func([]byte)) []store.Migration {
 				}
 			}
 			return tx.Bucket(bucketLists).ForEach(func(name, _ []byte) error {
-				ab, err := openArchive(tx, string(name))
+				ab, err := openArchive(tx, nil, string(name))
 				if err != nil {
 					return err
 				}

@@ -47,9 +47,13 @@ type archive struct {
 }
 
 // openArchive returns the archive of list in the write transaction tx,
-// creating its sub-buckets when needed.
-func openArchive(tx *bolt.Tx, list string) (*archive, error) {
+// creating its sub-buckets when needed; svc (can be nil) has its caches
+// of list's pages dropped when tx commits.
+func openArchive(tx *bolt.Tx, svc *Service, list string) (*archive, error) {
 	ab := &archive{tx: tx, list: list}
+	if svc != nil {
+		tx.OnCommit(func() { svc.threads.bump(list) })
+	}
 	for _, b := range []struct {
 		top []byte
 		dst **bolt.Bucket
