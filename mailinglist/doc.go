@@ -84,15 +84,50 @@
 //	                nanoseconds of the thread's newest message)
 //	list/subjects   NAME/NORMALISED-SUBJECT -> ROOT-SEQ, the threading
 //	                fallback for replies whose parents are unknown
+//	list/bythread   NAME/ROOT-SEQ SEQ -> empty: the messages of each thread
+//	list/orphans    NAME/MESSAGE-ID 0x00 SEQ -> empty: message SEQ names
+//	                MESSAGE-ID as a better parent than the one it has
+//	                (a reply archived before the message it answers)
+//	list/months     NAME/YYYYMM -> big-endian count of its messages
+//	list/erased     NAME/MESSAGE-ID -> Tombstone, JSON: erased messages,
+//	                whose permalinks answer 410 and which are never
+//	                archived again
 //	list/held       NAME/ID -> heldRecord, JSON (ID from the sequence)
 //	list/heldraw    NAME/ID -> the held raw message
 //	list/confirm    TOKEN -> confirmation, JSON: a pending subscription or
 //	                unsubscription, single use, expires after 7 days
 //	list/settings   relay -> delivery.Relay, JSON
+//	                digest/LIST/SEQ -> nothing (a nested bucket: posts for the next digest)
+//	                digest-last/LIST -> time of the last digest, big-endian Unix ns
 //	                maildomain, baseurl -> what the server last ran with
 //	                secret -> 32 random bytes, the key of member and VERP
 //	                tokens
 //
 // The delivery queue and the DKIM keys keep their own buckets (package
 // delivery).
+//
+// # Threading
+//
+// A message's parent is the first archived message among its In-Reply-To
+// then its References from the newest (at most 64, never itself); without
+// one, a reply ("Re:", "Fwd:", "TR:"… after list tags) joins the thread
+// of the same normalised subject. The ids it names that are better
+// parents than the one found are noted in list/orphans; when such a
+// message arrives (by mail or import, in any order), the reply is moved
+// under it: with its own replies, or with its whole thread when it had
+// started one. A message is never moved under its own descendant, so
+// loops in References end. Thread summaries (count, dates, participants)
+// are recomputed from list/bythread whenever messages move or go.
+//
+// # Erasure
+//
+// Erase (a moderator's POST on the message's page) deletes a message's
+// raw bytes, metadata and every index entry, re-attaches its replies to
+// its parent, recomputes its thread and tells the Indexer (doc nil); a
+// tombstone keeps its Message-ID so that its permalink, raw view and
+// attachments answer 410 Gone and a later import skips it. The caches of
+// rendered pages are dropped when the transaction commits.
+//
+// See privacy.go for how addresses are hidden in public archives, access.go
+// for who reads a private archive, and render.go for how text is shown.
 package mailinglist
