@@ -216,14 +216,19 @@ func (s *Service) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// housekeeping removes expired confirmations now and then until ctx is
-// done.
+// housekeeping removes expired confirmations and sends the daily digests
+// that are due, every hour until ctx is done.
 func (s *Service) housekeeping(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		if err := s.expireConfirmations(); err != nil {
 			s.logger.Error("expire confirmations", "error", err)
+		}
+		if err := s.sendDigests(); err != nil {
+			s.logger.Error("send digests", "error", err)
+		} else {
+			s.queue.Kick()
 		}
 		select {
 		case <-ctx.Done():

@@ -181,6 +181,9 @@ func (s *Service) distributeTx(tx *bolt.Tx, l *List, raw []byte, msg *mailmsg.Me
 	if err != nil || dup {
 		return a, err
 	}
+	if err := digestAddTx(tx, l.Name, a.Seq); err != nil {
+		return nil, err
+	}
 	var members []Member
 	if b := sub(tx, bucketMembers, l.Name); b != nil {
 		if err := b.ForEach(func(k, v []byte) error {

@@ -446,6 +446,9 @@ func (s *Service) DeleteList(name string) error {
 				}
 			}
 		}
+		if err := digestForgetTx(tx, name); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketLists).Delete([]byte(name))
 	})
 }
