@@ -51,6 +51,7 @@ Commands:
                          import an existing archive (mbox or .eml)
   list export NAME [-o FILE.mbox]
   dns                    print the DNS records to publish for the lists' mail domain
+  doctor [-no-dns]       print the server's state: certificates, DNS, mail queue, disk
   backup FILE            write a consistent copy of the database to FILE, even while placette runs
   version                print the version
 
@@ -78,7 +79,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = userAdd(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "backup":
 		err = backup(ctx, args, stderr, getenv)
-	case "wiki", "list", "dns":
+	case "wiki", "list", "dns", "doctor":
 		err = forward(ctx, cmd, args, stdin, stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "placette", app.Version)
@@ -106,7 +107,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 }
 
 // commands are the names Main knows.
-var commands = map[string]bool{"serve": true, "user": true, "wiki": true, "list": true, "dns": true, "backup": true, "version": true, "help": true}
+var commands = map[string]bool{"serve": true, "user": true, "wiki": true, "list": true, "dns": true, "doctor": true, "backup": true, "version": true, "help": true}
 
 // dataFirst accepts the data folder before the command, "placette -data
 // DIR wiki export", by moving the flag to the end of the command's own
@@ -155,7 +156,7 @@ func newFlags(cmd string, stderr io.Writer, extraUsage string) *flag.FlagSet {
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
-		name := "PLACETTE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		if v := getenv(name); v != "" && envErr == nil {
 			if err := f.Value.Set(v); err != nil {
 				envErr = usageError{error: fmt.Errorf("%s=%q: %w", name, v, err)}
@@ -171,6 +172,31 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 		}
 		return usageError{error: err, shown: true}
 	}
+	return nil
+}
+
+// envName returns the environment variable of a flag: PLACETTE_DATA for
+// -data, PLACETTE_BEHIND_PROXY for -behind-proxy.
+func envName(flag string) string {
+	return "PLACETTE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// domainsFlag is -domain: comma-separated names, checked as they are set.
+type domainsFlag struct{ p *[]string }
+
+func (f domainsFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return strings.Join(*f.p, ",")
+}
+
+func (f domainsFlag) Set(v string) error {
+	d, err := app.ParseDomains(v)
+	if err != nil {
+		return err
+	}
+	*f.p = d
 	return nil
 }
 
@@ -209,7 +235,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	fs.Var(checkedFlag{&cfg.SMTPAddr, app.CheckHTTPAddr}, "smtp", "SMTP listener `address` for the lists' mail")
 	fs.Var(checkedFlag{&cfg.LMTPAddr, app.CheckLMTPAddr}, "lmtp", "LMTP listener `address` (unix:/path or host:port) instead of SMTP, for a local MTA")
 	fs.Var(checkedFlag{&cfg.MailDomain, app.CheckMailDomain}, "mail-domain", "the lists' mail `domain`")
-	fs.BoolVar(&cfg.BehindProxy, "behind-proxy", false, "serve plain HTTP behind a reverse proxy on this machine, trusting its X-Forwarded-For")
+	fs.BoolVar(&cfg.BehindProxy, "behind-proxy", false, "serve plain HTTP behind a reverse proxy on this machine, trusting its X-Forwarded-* headers")
+	fs.Var(domainsFlag{&cfg.Domains}, "domain", "public mode: the site's `names`, comma-separated, to serve and get certificates for (the first is the main one)")
+	fs.Var(checkedFlag{&cfg.HTTPSAddr, app.CheckHTTPAddr}, "https", "HTTPS listener `address` in public and LAN modes (default :443)")
+	fs.Var(checkedFlag{&cfg.ACMEEmail, app.CheckEmail}, "acme-email", "public mode: contact `address` of the ACME account (expiry warnings)")
+	fs.Var(checkedFlag{&cfg.ACMECA, app.CheckACMECA}, "acme-ca", "public mode: ACME directory `URL` (default Let's Encrypt)")
+	fs.BoolVar(&cfg.LocalCA, "local-ca", false, "LAN mode: HTTPS with certificates from a local certificate authority placette creates")
 	fs.Var(checkedFlag{&cfg.LogFormat, app.CheckLogFormat}, "log-format", "log `format`: text or json")
 	fs.Var(checkedFlag{&cfg.LogLevel, app.CheckLogLevel}, "log-level", "log `level`: debug, info, warn or error")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -218,6 +249,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if fs.NArg() > 0 {
 		return usageError{error: fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))}
 	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	fs.VisitAll(func(f *flag.Flag) {
+		if getenv(envName(f.Name)) != "" {
+			explicit[f.Name] = true
+		}
+	})
+	cfg = cfg.WithModeDefaults(func(name string) bool { return explicit[name] })
 	if err := cfg.Validate(); err != nil {
 		return usageError{error: err}
 	}

@@ -43,9 +43,12 @@ type App struct {
 	*parts
 
 	httpLn    net.Listener
-	httpSrv   *http.Server
+	httpSrv   *http.Server // the site: on httpsLn in public and LAN modes, else on httpLn
+	httpsLn   net.Listener // public and LAN modes; else nil
+	plainSrv  *http.Server // public and LAN modes: challenges and redirects on httpLn
 	mailLn    net.Listener // SMTP or LMTP; can be nil
 	controlLn net.Listener
+	tls       *tlsParts // the certificates of the public and LAN modes
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the app's goroutines
@@ -115,7 +118,16 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if a.httpLn, err = listen(a.cfg.HTTPAddr); err != nil {
 		return err
 	}
-	if a.parts, err = build(a.db, a.cfg, a.URL(), a.logger); err != nil {
+	mode := a.cfg.Mode()
+	if mode == ModePublic || mode == ModeLAN {
+		if a.httpsLn, err = listenOn("-https", a.cfg.HTTPSAddr); err != nil {
+			return err
+		}
+		if a.tls, err = newTLS(a.db, a.cfg, a.httpLn.Addr().String(), a.httpsLn.Addr().String(), a.logger); err != nil {
+			return err
+		}
+	}
+	if a.parts, err = build(a.db, a.cfg, a.BaseURL(), a.tls, a.logger); err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
@@ -137,11 +149,37 @@ func (a *App) Start(ctx context.Context) (err error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug),
 	}
-	a.goRun(func() {
-		if err := a.httpSrv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			a.errc <- fmt.Errorf("web server: %w", err)
+	if a.tls == nil {
+		a.goRun(func() {
+			if err := a.httpSrv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.errc <- fmt.Errorf("web server: %w", err)
+			}
+		})
+	} else {
+		a.httpSrv.TLSConfig = a.tls.web
+		a.plainSrv = &http.Server{
+			Handler:           a.tls.plainHandler(a.cfg, a.httpsLn.Addr().String()),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       time.Minute,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          a.httpSrv.ErrorLog,
 		}
-	})
+		a.goRun(func() {
+			if err := a.httpSrv.ServeTLS(a.httpsLn, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.errc <- fmt.Errorf("web server (HTTPS): %w", err)
+			}
+		})
+		a.goRun(func() {
+			if err := a.plainSrv.Serve(a.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.errc <- fmt.Errorf("web server (HTTP): %w", err)
+			}
+		})
+		if err := a.tls.start(ctx, a); err != nil {
+			return err
+		}
+	}
 	if a.mailLn != nil {
 		serveMail := a.lists.ServeSMTP
 		if a.cfg.LMTPAddr != "" {
@@ -166,11 +204,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.goRun(func() { a.wiki.Run(ctx) })
 	a.goRun(func() { a.lists.Run(ctx) })
 
-	a.logger.Info("placette started", "version", Version, "data", dir, "url", a.URL(), "mail", a.MailAddr())
+	a.logger.Info("placette started", "version", Version, "mode", string(mode), "data", dir, "url", a.BaseURL(), "listen", a.URL(), "mail", a.MailAddr())
 	if path, err := a.accountH.SetupPath(); err != nil {
 		return err
 	} else if path != "" {
-		a.logger.Warn("no administrator yet: open this one-time link to create the first one", "url", a.URL()+path)
+		a.logger.Warn("no administrator yet: open this one-time link to create the first one", "url", a.BaseURL()+path)
 	}
 	return nil
 }
@@ -184,13 +222,16 @@ type parts struct {
 	wiki     *wiki.Wiki
 	lists    *mailinglist.Service
 	ops      *Ops
+	status   *statusSource
 }
 
 // build makes the parts over db; baseURL is the absolute URL of the web
-// pages, for links in mail and feeds.
-func build(db *store.DB, cfg Config, baseURL string, logger *slog.Logger) (*parts, error) {
+// pages, for links in mail and feeds; tp, the certificates of the public
+// and LAN modes, can be nil.
+func build(db *store.DB, cfg Config, baseURL string, tp *tlsParts, logger *slog.Logger) (*parts, error) {
 	p := &parts{}
-	webCfg := web.Config{Secure: cfg.BehindProxy}
+	mode := cfg.Mode()
+	webCfg := web.Config{Secure: mode != ModeLocal}
 	if cfg.BehindProxy {
 		webCfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
@@ -208,18 +249,28 @@ func build(db *store.DB, cfg Config, baseURL string, logger *slog.Logger) (*part
 	if err != nil {
 		return nil, err
 	}
-	p.lists, err = mailinglist.New(mailinglist.Config{
+	lc := mailinglist.Config{
 		DB:         db,
 		Shell:      p.shell,
 		Logger:     logger.With("component", "lists"),
 		DataDir:    cfg.DataDir,
 		MailDomain: cfg.MailDomain,
 		BaseURL:    baseURL,
-	})
-	if err != nil {
+	}
+	if cfg.DNS != nil {
+		lc.DNS = cfg.DNS
+	}
+	if tp != nil {
+		lc.TLS = tp.mail
+		if mode == ModePublic {
+			lc.Hostname = cfg.Domains[0]
+		}
+	}
+	if p.lists, err = mailinglist.New(lc); err != nil {
 		return nil, err
 	}
-	p.ops = &Ops{DB: db, Accounts: p.accounts, Wiki: p.wiki, Lists: p.lists}
+	p.status = &statusSource{db: db, cfg: cfg, lists: p.lists, tls: tp, baseURL: baseURL}
+	p.ops = &Ops{DB: db, Accounts: p.accounts, Wiki: p.wiki, Lists: p.lists, Status: p.status}
 	return p, nil
 }
 
@@ -228,7 +279,11 @@ func (p *parts) routes(mux *http.ServeMux) {
 	h := web.NewHandler(p.shell, p.ops.DB)
 	h.Wiki = p.wiki
 	h.Lists = p.lists
+	h.Status = p.status
 	h.Routes(mux)
+	if p.status.tls != nil && p.status.tls.ca != nil {
+		mux.HandleFunc("GET /ca.crt", p.status.tls.serveRoot)
+	}
 	p.accountH.Routes(mux)
 	p.wiki.Routes(mux)
 	p.lists.Routes(mux)
@@ -290,19 +345,67 @@ func listenOn(flag, addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// URL returns the base URL of the web listener, for links in the log.
+// URL returns the URL of the site's listener on this machine: the HTTPS
+// listener in public and LAN modes ("https://127.0.0.1:443"), else the
+// HTTP one ("http://127.0.0.1:8080").
 func (a *App) URL() string {
+	if a.httpsLn != nil {
+		return "https://" + loopbackAddr(a.httpsLn.Addr())
+	}
 	if a.httpLn == nil {
 		return ""
 	}
-	ap, err := netip.ParseAddrPort(a.httpLn.Addr().String())
+	return "http://" + loopbackAddr(a.httpLn.Addr())
+}
+
+// loopbackAddr returns addr, with 127.0.0.1 for an unspecified address.
+func loopbackAddr(addr net.Addr) string {
+	ap, err := netip.ParseAddrPort(addr.String())
 	if err != nil {
-		return "http://" + a.httpLn.Addr().String()
+		return addr.String()
 	}
 	if ap.Addr().IsUnspecified() {
 		ap = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), ap.Port())
 	}
-	return "http://" + ap.String()
+	return ap.String()
+}
+
+// HTTPAddr returns the address of the plain HTTP listener.
+func (a *App) HTTPAddr() string {
+	if a.httpLn == nil {
+		return ""
+	}
+	return a.httpLn.Addr().String()
+}
+
+// HTTPSAddr returns the address of the HTTPS listener, "" in local and
+// proxy modes.
+func (a *App) HTTPSAddr() string {
+	if a.httpsLn == nil {
+		return ""
+	}
+	return a.httpsLn.Addr().String()
+}
+
+// BaseURL returns the site's absolute URL as people reach it, without a
+// trailing slash, for links in mail and in the log: https://DOMAIN in
+// public mode (and behind a proxy given -domain), https://NAME[:PORT] in
+// LAN mode, else the listener's URL.
+func (a *App) BaseURL() string {
+	switch {
+	case len(a.cfg.Domains) > 0 && a.cfg.Mode() != ModeLAN:
+		return "https://" + a.cfg.Domains[0]
+	case a.tls != nil && a.tls.ca != nil:
+		host := a.tls.names[0]
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		if _, port, _ := net.SplitHostPort(a.httpsLn.Addr().String()); port != "443" {
+			host += ":" + port
+		}
+		return "https://" + host
+	}
+	return a.URL()
 }
 
 // DataDir returns the absolute path of the data folder.
@@ -329,14 +432,23 @@ func (a *App) Wait(ctx context.Context) error {
 func (a *App) Close() error {
 	a.closeOnce.Do(func() {
 		var errs []error
+		if a.plainSrv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			a.plainSrv.Shutdown(ctx)
+			cancel()
+		}
 		if a.httpSrv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := a.httpSrv.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("stop web server: %w", err))
 			}
 			cancel()
-		} else if a.httpLn != nil {
-			a.httpLn.Close()
+		} else {
+			for _, ln := range []net.Listener{a.httpLn, a.httpsLn} {
+				if ln != nil {
+					ln.Close()
+				}
+			}
 		}
 		if a.cancel == nil && a.mailLn != nil {
 			a.mailLn.Close()
@@ -347,6 +459,14 @@ func (a *App) Close() error {
 			a.controlLn.Close()
 		}
 		a.wg.Wait()
+		for _, ln := range []net.Listener{a.httpLn, a.httpsLn} {
+			if ln != nil {
+				ln.Close() // in case Shutdown came before Serve
+			}
+		}
+		if a.tls != nil {
+			a.tls.stop()
+		}
 		if a.mailLn != nil {
 			a.mailLn.Close()
 		}

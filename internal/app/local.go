@@ -24,7 +24,7 @@ func Call(ctx context.Context, dir string, c *control.Call) error {
 		// No server: the lists use the mail domain and address the server
 		// last ran with, which they keep.
 		cfg.MailDomain = ""
-		p, err := build(db, cfg, "", slog.New(slog.DiscardHandler))
+		p, err := build(db, cfg, "", nil, slog.New(slog.DiscardHandler))
 		if err != nil {
 			return err
 		}

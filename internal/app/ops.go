@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"codeberg.org/placette/placette/internal/account"
 	"codeberg.org/placette/placette/internal/control"
 	"codeberg.org/placette/placette/internal/store"
+	"codeberg.org/placette/placette/internal/web"
 )
 
 // Ops runs the commands of the control socket against the database: in the
@@ -24,6 +26,9 @@ type Ops struct {
 	Accounts *account.Store
 	Wiki     control.Handler // the "wiki" commands
 	Lists    control.Handler // the "list" and "dns" commands
+	// Status gives the server's state for the "doctor" command; can be
+	// nil.
+	Status web.StatusSource
 }
 
 var _ control.Handler = (*Ops)(nil)
@@ -39,6 +44,8 @@ func (o *Ops) ServeCall(ctx context.Context, c *control.Call) error {
 		return o.Wiki.ServeCall(ctx, c)
 	case "list", "dns":
 		return o.Lists.ServeCall(ctx, c)
+	case "doctor":
+		return o.doctor(ctx, c)
 	}
 	return fmt.Errorf("unknown command %q", c.Name)
 }
@@ -87,4 +94,28 @@ func (o *Ops) userAdd(c *control.Call) error {
 	}
 	fmt.Fprintf(c.Stdout, "account %q created (%s)\n", a.Login, role)
 	return nil
+}
+
+// doctor prints the server's state, as the administration's index shows
+// it: args [-no-dns] leaves DNS unasked.
+func (o *Ops) doctor(ctx context.Context, c *control.Call) error {
+	check := true
+	for _, a := range c.Args {
+		switch strings.TrimLeft(a, "-") {
+		case "no-dns":
+			check = false
+		default:
+			return fmt.Errorf("doctor: unknown argument %q (-no-dns)", a)
+		}
+	}
+	if o.Status == nil {
+		return errors.New("doctor: no status here")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := o.Status.Status(ctx, check)
+	if err != nil {
+		return fmt.Errorf("doctor: %w", err)
+	}
+	return writeStatus(c.Stdout, st)
 }

@@ -28,6 +28,9 @@ type Instance struct {
 	DataDir string
 	Mail    string     // the SMTP (or LMTP) listener's address; "" when none
 	Log     *LogBuffer // everything the app logged
+	// Transport is what Client's clients use; nil for the default. Tests
+	// of the HTTPS modes set one that trusts their authority.
+	Transport http.RoundTripper
 }
 
 // Option changes the configuration an instance starts with.
@@ -87,7 +90,8 @@ func (in *Instance) Client(t testing.TB) *http.Client {
 		t.Fatal(err)
 	}
 	return &http.Client{
-		Jar: jar,
+		Jar:       jar,
+		Transport: in.Transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

@@ -441,3 +441,10 @@ func (ca *LocalCA) Run(ctx context.Context) {
 		}
 	}
 }
+
+// Names returns the names and addresses the served certificate covers.
+func (ca *LocalCA) Names() []string {
+	ca.mu.Lock()
+	defer ca.mu.Unlock()
+	return slices.Clone(ca.names)
+}

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/letsencrypt/pebble/v2/ca"
 	"github.com/letsencrypt/pebble/v2/db"
@@ -119,6 +120,8 @@ func startDNS(t testing.TB) string {
 type Forwarder struct {
 	ln     net.Listener
 	target atomic.Pointer[string]
+	ready  chan struct{} // closed when the first target is set
+	once   sync.Once
 	wg     sync.WaitGroup // the connections being forwarded
 }
 
@@ -128,7 +131,7 @@ func newForwarder(t testing.TB) *Forwarder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &Forwarder{ln: ln}
+	f := &Forwarder{ln: ln, ready: make(chan struct{})}
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
@@ -154,15 +157,21 @@ func newForwarder(t testing.TB) *Forwarder {
 // Port returns the port Pebble validates on.
 func (f *Forwarder) Port() int { return f.ln.Addr().(*net.TCPAddr).Port }
 
-// SetTarget sends the next validations to addr.
-func (f *Forwarder) SetTarget(addr string) { f.target.Store(&addr) }
+// SetTarget sends the next validations to addr. Validations that come
+// before the first target wait for it (a few seconds at most).
+func (f *Forwarder) SetTarget(addr string) {
+	f.target.Store(&addr)
+	f.once.Do(func() { close(f.ready) })
+}
 
 func (f *Forwarder) forward(c net.Conn) {
 	defer c.Close()
-	target := f.target.Load()
-	if target == nil {
+	select {
+	case <-f.ready:
+	case <-time.After(10 * time.Second):
 		return
 	}
+	target := f.target.Load()
 	u, err := net.Dial("tcp", *target)
 	if err != nil {
 		return
