@@ -62,16 +62,18 @@ func startPublic(t *testing.T, p *pebbletest.Server, cfg app.Config) *apptest.In
 	p.HTTP.SetTarget(inst.App.HTTPAddr())
 	p.TLS.SetTarget(inst.App.HTTPSAddr())
 	inst.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.Roots, ServerName: cfg.Domains[0]}}
-	for deadline := time.Now().Add(time.Minute); ; {
-		conn, err := tls.Dial("tcp", inst.App.HTTPSAddr(), &tls.Config{RootCAs: p.Roots, ServerName: cfg.Domains[0]})
-		if err == nil {
-			conn.Close()
-			break
+	for _, name := range cfg.Domains {
+		for deadline := time.Now().Add(2 * time.Minute); ; {
+			conn, err := tls.Dial("tcp", inst.App.HTTPSAddr(), &tls.Config{RootCAs: p.Roots, ServerName: name})
+			if err == nil {
+				conn.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no certificate for %s after two minutes: %v\nlog:\n%s", name, err, inst.Log)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no certificate after a minute: %v\nlog:\n%s", err, inst.Log)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return inst
 }
