@@ -748,6 +748,11 @@ func TestCorpusArchive(t *testing.T) {
 				continue
 			}
 			if strings.HasSuffix(p, "/raw") {
+				// A public list: no address in clear once every header
+				// field and text part is decoded.
+				if a := clearAddresses(decodedMessage(t, []byte(r.body))); len(a) > 0 {
+					t.Errorf("%s: addresses in clear %q", p, a)
+				}
 				continue
 			}
 			if scriptTag.MatchString(r.body) {

@@ -608,7 +608,7 @@ func (s *Service) rawMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rd.Obfuscate {
-		raw = obfuscateRaw(raw)
+		raw = obfuscateMIME(raw)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")

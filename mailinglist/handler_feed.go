@@ -198,7 +198,7 @@ func (s *Service) mboxMonth(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if rd.Obfuscate {
-			raw = obfuscateRaw(raw)
+			raw = obfuscateMIME(raw)
 		}
 		writeMboxMessage(bw, &a, raw, rd.Obfuscate)
 	}

@@ -16,7 +16,10 @@ import (
 // three characters and at most half of the local part are kept) — so that
 // a reader still sees who wrote from where, and a harvester gets nothing
 // it can mail. Pages and feeds use "…"; raw messages and mboxes use "..."
-// so that they stay ASCII. Message-ID, In-Reply-To, References and
+// so that they stay ASCII. Raw messages and mboxes are walked part by part
+// (obfuscateMIME, in privacy_mime.go), so that an address hidden in a
+// base64 or quoted-printable text part or in an RFC 2047 encoded word is
+// obfuscated too. Message-ID, In-Reply-To, References and
 // Content-ID fields are left alone: they look like addresses but are
 // names of messages, and threading needs them. Private archives are shown
 // to their members and moderators as they are.

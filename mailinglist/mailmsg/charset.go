@@ -210,3 +210,20 @@ var encodedWordStart = regexp.MustCompile(`=\?([^?\s]{1,64})\?([bBqQ])\?`)
 func routeWords(v string) string {
 	return encodedWordStart.ReplaceAllString(v, "=?"+wordPrefix+"$1?$2?")
 }
+
+// DecodeText turns b, text labelled with the charset label, into valid
+// UTF-8 by the rules above. known is false when the label is unknown (b was
+// then read as UTF-8 with windows-1252 for invalid bytes).
+func DecodeText(label string, b []byte) (s string, known bool) {
+	return decodeCharset(label, b)
+}
+
+// CharsetEncoding returns the encoding DecodeText reads text labelled label
+// with, or nil when such text is read as UTF-8 (UTF-8 and US-ASCII labels,
+// no label, unknown labels).
+func CharsetEncoding(label string) encoding.Encoding {
+	if kind, enc := lookupCharset(label); kind == kindEnc {
+		return enc
+	}
+	return nil
+}
