@@ -109,7 +109,9 @@ func (s *statusSource) dns(ctx context.Context, st *web.ServerStatus, check bool
 	hosts := make([]web.DNSRecord, len(names))
 	var wg sync.WaitGroup
 	for i, n := range names {
-		hosts[i] = web.DNSRecord{Type: "A/AAAA", Name: n, Value: "(" + n + ")"}
+		// The value is the machine's public address, which only DNS and
+		// the router know: Value stays empty.
+		hosts[i] = web.DNSRecord{Type: "A/AAAA", Name: n}
 		if !check {
 			continue
 		}
@@ -200,10 +202,14 @@ func writeStatus(w io.Writer, st *web.ServerStatus) error {
 		b.WriteString("\nDNS records:\n")
 		for _, r := range st.DNS {
 			switch {
+			case !st.DNSChecked && r.Value == "":
+				fmt.Fprintf(&b, "  %s %s (this machine's public address)\n", r.Name, r.Type)
 			case !st.DNSChecked:
 				fmt.Fprintf(&b, "  %s %s %s\n", r.Name, r.Type, r.Value)
 			case r.OK:
 				fmt.Fprintf(&b, "  ok %s %s\n", r.Name, r.Type)
+			case r.Value == "":
+				bad("%s %s: DNS has no address for it", r.Name, r.Type)
 			default:
 				bad("%s %s: publish %q; DNS answers %q", r.Name, r.Type, r.Value, r.Found)
 			}

@@ -349,9 +349,17 @@ func TestBackupRestore(t *testing.T) {
 	cfg2.DataDir = fresh
 	restored := apptest.StartConfig(t, cfg2)
 	restored.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.Roots, ServerName: "backup.placette.test"}}
-	conn, err = tls.Dial("tcp", restored.App.HTTPSAddr(), &tls.Config{RootCAs: p.Roots, ServerName: "backup.placette.test"})
-	if err != nil {
-		t.Fatalf("the restored certificate is not served: %v\nlog:\n%s", err, restored.Log)
+	// certmagic loads the stored certificate in the background, just
+	// after the start.
+	for deadline := time.Now().Add(time.Minute); ; {
+		conn, err = tls.Dial("tcp", restored.App.HTTPSAddr(), &tls.Config{RootCAs: p.Roots, ServerName: "backup.placette.test"})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the restored certificate is not served: %v\nlog:\n%s", err, restored.Log)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if got := conn.ConnectionState().PeerCertificates[0].SerialNumber; got.Cmp(serial) != 0 {
 		t.Errorf("served certificate %v, want the backed up %v", got, serial)
