@@ -182,3 +182,36 @@ func (s *Service) RequestLogin(list, addr, lang string) error {
 	s.queue.Kick()
 	return err
 }
+
+// ReadableLists returns the private lists whose archives the visitor of r
+// may read through a member session (staff read every list: see
+// web.User.Staff), for the search index's visibility.
+func (s *Service) ReadableLists(r *http.Request) []string {
+	addr := s.sessionAddr(r)
+	if addr == "" {
+		return nil
+	}
+	lists, err := s.Lists()
+	if err != nil {
+		s.logger.Error("list the lists", "error", err)
+		return nil
+	}
+	var out []string
+	for i := range lists {
+		l := &lists[i]
+		if !l.Private {
+			continue
+		}
+		if l.isModerator(addr) {
+			out = append(out, l.Name)
+			continue
+		}
+		s.cfg.DB.View(func(tx *bolt.Tx) error {
+			if m, err := getMember(tx, l.Name, addr); err == nil && m != nil {
+				out = append(out, l.Name)
+			}
+			return nil
+		})
+	}
+	return out
+}

@@ -329,3 +329,24 @@ func (w *Wiki) afterWrite(res *txResult) {
 		w.invalidate(res.changed...)
 	}
 }
+
+// IndexDocs calls fn with the search document of every live page, for a
+// rebuild of the search index, and stops at the first error fn returns.
+func (w *Wiki) IndexDocs(ctx context.Context, fn func(*IndexDoc) error) error {
+	for _, p := range w.store.all() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !p.Live() {
+			continue
+		}
+		src, err := w.store.source(p)
+		if err != nil {
+			return fmt.Errorf("page %q: %w", p.Slug, err)
+		}
+		if err := fn(&IndexDoc{Slug: p.Slug, Title: p.Title, Tags: p.Tags, Source: src, Updated: p.Updated}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -21,10 +21,11 @@ import (
 // the command line only finds the data folder and moves files, since the
 // server never opens the caller's files.
 var forwarded = map[string]string{
-	"wiki":   " import DIR|FILE.zip|FILE.md  |  wiki export [-o FILE.zip]",
-	"list":   " create NAME [-title T] [-private]  |  list members NAME [add ADDR... | remove ADDR... | export]  |  list import NAME FILE.mbox  |  list export NAME [-o FILE.mbox]",
-	"dns":    " [-check]",
-	"doctor": " [-no-dns]",
+	"wiki":    " import DIR|FILE.zip|FILE.md  |  wiki export [-o FILE.zip]",
+	"list":    " create NAME [-title T] [-private]  |  list members NAME [add ADDR... | remove ADDR... | export]  |  list import NAME FILE.mbox  |  list export NAME [-o FILE.mbox]",
+	"dns":     " [-check]",
+	"doctor":  " [-no-dns]",
+	"reindex": "",
 }
 
 // forward runs a forwarded command: "-data DIR" and "-o FILE" are taken

@@ -52,6 +52,7 @@ Commands:
   list export NAME [-o FILE.mbox]
   dns                    print the DNS records to publish for the lists' mail domain
   doctor [-no-dns]       print the server's state: certificates, DNS, mail queue, disk
+  reindex                rebuild the search index from the database, with progress
   backup FILE            write a consistent copy of the database to FILE, even while placette runs
   version                print the version
 
@@ -79,7 +80,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = userAdd(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "backup":
 		err = backup(ctx, args, stderr, getenv)
-	case "wiki", "list", "dns", "doctor":
+	case "wiki", "list", "dns", "doctor", "reindex":
 		err = forward(ctx, cmd, args, stdin, stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "placette", app.Version)
@@ -107,7 +108,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 }
 
 // commands are the names Main knows.
-var commands = map[string]bool{"serve": true, "user": true, "wiki": true, "list": true, "dns": true, "doctor": true, "backup": true, "version": true, "help": true}
+var commands = map[string]bool{"serve": true, "user": true, "wiki": true, "list": true, "dns": true, "doctor": true, "reindex": true, "backup": true, "version": true, "help": true}
 
 // dataFirst accepts the data folder before the command, "placette -data
 // DIR wiki export", by moving the flag to the end of the command's own

@@ -20,6 +20,7 @@ import (
 	"codeberg.org/placette/placette/internal/store"
 	"codeberg.org/placette/placette/internal/web"
 	"codeberg.org/placette/placette/mailinglist"
+	"codeberg.org/placette/placette/search"
 	"codeberg.org/placette/placette/wiki"
 )
 
@@ -203,6 +204,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.goRun(func() { a.shell.Run(ctx) })
 	a.goRun(func() { a.wiki.Run(ctx) })
 	a.goRun(func() { a.lists.Run(ctx) })
+	a.goRun(func() { a.index.Run(ctx) })
 
 	a.logger.Info("placette started", "version", Version, "mode", string(mode), "data", dir, "url", a.BaseURL(), "listen", a.URL(), "mail", a.MailAddr())
 	if path, err := a.accountH.SetupPath(); err != nil {
@@ -221,21 +223,36 @@ type parts struct {
 	accountH *account.Handler
 	wiki     *wiki.Wiki
 	lists    *mailinglist.Service
+	index    *search.Index
+	searchH  *search.Handler
 	ops      *Ops
 	status   *statusSource
+}
+
+// close closes what the parts hold open besides the database: the search
+// index.
+func (p *parts) close() error {
+	if p == nil || p.index == nil {
+		return nil
+	}
+	return p.index.Close()
 }
 
 // build makes the parts over db; baseURL is the absolute URL of the web
 // pages, for links in mail and feeds; tp, the certificates of the public
 // and LAN modes, can be nil.
-func build(db *store.DB, cfg Config, baseURL string, tp *tlsParts, logger *slog.Logger) (*parts, error) {
+func build(db *store.DB, cfg Config, baseURL string, tp *tlsParts, logger *slog.Logger) (_ *parts, err error) {
 	p := &parts{}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
 	mode := cfg.Mode()
 	webCfg := web.Config{Secure: mode != ModeLocal}
 	if cfg.BehindProxy {
 		webCfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
-	var err error
 	if p.shell, err = web.NewShell(db, webCfg, logger.With("component", "web")); err != nil {
 		return nil, err
 	}
@@ -245,7 +262,11 @@ func build(db *store.DB, cfg Config, baseURL string, tp *tlsParts, logger *slog.
 	if p.accountH, err = account.NewHandler(p.shell, p.accounts); err != nil {
 		return nil, err
 	}
-	p.wiki, err = wiki.New(wiki.Config{DB: db, Shell: p.shell, Logger: logger.With("component", "wiki")})
+	p.index, err = search.Open(search.Config{Dir: indexPath(cfg.DataDir), DB: db, Logger: logger.With("component", "search")})
+	if err != nil {
+		return nil, err
+	}
+	p.wiki, err = wiki.New(wiki.Config{DB: db, Shell: p.shell, Logger: logger.With("component", "wiki"), Indexer: wikiIndexer{p.index}})
 	if err != nil {
 		return nil, err
 	}
@@ -256,6 +277,7 @@ func build(db *store.DB, cfg Config, baseURL string, tp *tlsParts, logger *slog.
 		DataDir:    cfg.DataDir,
 		MailDomain: cfg.MailDomain,
 		BaseURL:    baseURL,
+		Indexer:    listIndexer{p.index},
 	}
 	if cfg.DNS != nil {
 		lc.DNS = cfg.DNS
@@ -269,8 +291,18 @@ func build(db *store.DB, cfg Config, baseURL string, tp *tlsParts, logger *slog.
 	if p.lists, err = mailinglist.New(lc); err != nil {
 		return nil, err
 	}
+	p.index.SetSource(searchSource(p.wiki, p.lists))
+	p.searchH, err = search.NewHandler(search.HandlerConfig{
+		Index:      p.index,
+		Shell:      p.shell,
+		Visibility: searchVisibility(p.lists),
+		Logger:     logger.With("component", "search"),
+	})
+	if err != nil {
+		return nil, err
+	}
 	p.status = &statusSource{db: db, cfg: cfg, lists: p.lists, tls: tp, baseURL: baseURL}
-	p.ops = &Ops{DB: db, Accounts: p.accounts, Wiki: p.wiki, Lists: p.lists, Status: p.status}
+	p.ops = &Ops{DB: db, Accounts: p.accounts, Wiki: p.wiki, Lists: p.lists, Status: p.status, Index: p.index}
 	return p, nil
 }
 
@@ -287,6 +319,7 @@ func (p *parts) routes(mux *http.ServeMux) {
 	p.accountH.Routes(mux)
 	p.wiki.Routes(mux)
 	p.lists.Routes(mux)
+	p.searchH.Routes(mux)
 }
 
 // listenMail opens the mail listener the configuration asks for: LMTP
@@ -469,6 +502,9 @@ func (a *App) Close() error {
 		}
 		if a.mailLn != nil {
 			a.mailLn.Close()
+		}
+		if err := a.parts.close(); err != nil {
+			errs = append(errs, fmt.Errorf("close the search index: %w", err))
 		}
 		if a.db != nil {
 			if err := a.db.Close(); err != nil {

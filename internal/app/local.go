@@ -28,6 +28,7 @@ func Call(ctx context.Context, dir string, c *control.Call) error {
 		if err != nil {
 			return err
 		}
+		defer func() { err = errors.Join(err, p.close()) }()
 		return p.ops.ServeCall(ctx, c)
 	})
 }

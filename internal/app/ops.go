@@ -14,6 +14,7 @@ import (
 	"codeberg.org/placette/placette/internal/control"
 	"codeberg.org/placette/placette/internal/store"
 	"codeberg.org/placette/placette/internal/web"
+	"codeberg.org/placette/placette/search"
 )
 
 // Ops runs the commands of the control socket against the database: in the
@@ -29,6 +30,8 @@ type Ops struct {
 	// Status gives the server's state for the "doctor" command; can be
 	// nil.
 	Status web.StatusSource
+	// Index is the search index, for the "reindex" command.
+	Index *search.Index
 }
 
 var _ control.Handler = (*Ops)(nil)
@@ -46,8 +49,27 @@ func (o *Ops) ServeCall(ctx context.Context, c *control.Call) error {
 		return o.Lists.ServeCall(ctx, c)
 	case "doctor":
 		return o.doctor(ctx, c)
+	case "reindex":
+		return o.reindex(ctx, c)
 	}
 	return fmt.Errorf("unknown command %q", c.Name)
+}
+
+// reindex rebuilds the search index from the database, with progress on
+// the call's error stream.
+func (o *Ops) reindex(ctx context.Context, c *control.Call) error {
+	if len(c.Args) != 0 {
+		return errors.New("reindex takes no arguments")
+	}
+	if err := o.Index.Rebuild(ctx, c.Stderr); err != nil {
+		return fmt.Errorf("reindex: %w", err)
+	}
+	n, err := o.Index.DocCount()
+	if err != nil {
+		return fmt.Errorf("reindex: %w", err)
+	}
+	fmt.Fprintf(c.Stdout, "reindex: %d documents in the index\n", n)
+	return nil
 }
 
 // backup writes a consistent copy of the database to the call's output.
