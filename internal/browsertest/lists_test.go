@@ -1,0 +1,228 @@
+//go:build browser
+
+package browsertest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"codeberg.org/placette/placette/internal/app"
+	"codeberg.org/placette/placette/internal/app/apptest"
+	"codeberg.org/placette/placette/internal/control"
+	"github.com/chromedp/chromedp"
+)
+
+// call runs a placette command against inst, as the command line would.
+func call(t *testing.T, inst *apptest.Instance, stdin io.Reader, name string, args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	err := app.Call(context.Background(), inst.DataDir, &control.Call{Name: name, Args: args, Stdin: stdin, Stdout: &out, Stderr: &errOut})
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, errOut.String())
+	}
+	return out.String()
+}
+
+var words = strings.Fields("atelier médiation numérique tablette smartphone bibliothèque association bénévoles " +
+	"inscription courriel imprimante réunion accompagnement démarches administratives seniors " +
+	"formation café rencontre quartier espace public logiciel libre sauvegarde")
+
+// archive writes an mboxrd of n messages in threads: one thread of 56
+// messages, the others of 1 to 8, spread over two years. It returns the
+// Message-IDs and the id of the big thread's first message.
+func archive(n int) (mbox []byte, ids []string, bigRoot string) {
+	var b bytes.Buffer
+	start := time.Date(2024, 1, 3, 9, 0, 0, 0, time.UTC)
+	seq := 0
+	for seq < n {
+		size := 1 + seq%8
+		if seq >= 1000 && bigRoot == "" {
+			size = 56
+		}
+		if seq+size > n {
+			size = n - seq
+		}
+		var refs []string
+		subject := fmt.Sprintf("%s et %s, fil %d", words[seq%len(words)], words[(seq/3)%len(words)], seq)
+		for i := 0; i < size; i++ {
+			id := fmt.Sprintf("m%05d@bench.example", seq)
+			ids = append(ids, id)
+			date := start.Add(time.Duration(seq) * 47 * time.Minute)
+			fmt.Fprintf(&b, "From membre%d@example.org %s\n", seq%300, date.Format(time.ANSIC))
+			fmt.Fprintf(&b, "From: Membre %d <membre%d@example.org>\nTo: archives@localhost\n", seq%300, seq%300)
+			subj := subject
+			if i > 0 {
+				subj = "Re: " + subject
+			}
+			fmt.Fprintf(&b, "Subject: %s\nDate: %s\nMessage-ID: <%s>\n", mimeWord(subj), date.Format(time.RFC1123Z), id)
+			if i > 0 {
+				fmt.Fprintf(&b, "In-Reply-To: <%s>\nReferences: %s\n", refs[len(refs)-1], "<"+strings.Join(refs, "> <")+">")
+			} else if size == 56 {
+				bigRoot = id
+			}
+			refs = append(refs, id)
+			fmt.Fprintf(&b, "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n")
+			fmt.Fprintf(&b, "Bonjour à toutes et à tous,\n\nPour le %s, voici ce que je propose : %s, %s et %s.\n", words[(seq+1)%len(words)], words[(seq+2)%len(words)], words[(seq+5)%len(words)], words[(seq+7)%len(words)])
+			if i > 0 {
+				b.WriteString("\n> Message précédent cité,\n> sur deux lignes.\n")
+			}
+			b.WriteString("\n-- \nMembre de l’association\n\n")
+			seq++
+		}
+	}
+	return b.Bytes(), ids, bigRoot
+}
+
+// mimeWord encodes s as one RFC 2047 word when it is not ASCII.
+func mimeWord(s string) string {
+	for _, r := range s {
+		if r > 127 {
+			return mime.BEncoding.Encode("utf-8", s)
+		}
+	}
+	return s
+}
+
+// TestArchiveJourney: the 20,000-message archive reads well in a browser
+// (list page, a month, a thread of 56 messages, a message, the feed); a
+// private list shows nothing to an anonymous visitor and everything to a
+// member who followed the link mailed to them; export gives back every
+// Message-ID that was imported.
+func TestArchiveJourney(t *testing.T) {
+	inst := apptest.Start(t)
+	call(t, inst, nil, "list", "create", "archives", "-title", "Les archives de l’association")
+	call(t, inst, nil, "list", "create", "bureau", "-title", "Bureau", "-private")
+	call(t, inst, nil, "list", "members", "bureau", "add", "karim@example.org")
+
+	mbox, ids, bigRoot := archive(20000)
+	call(t, inst, bytes.NewReader(mbox), "list", "import", "archives", "archives.mbox")
+	call(t, inst, strings.NewReader("From karim@example.org Mon Nov 23 10:00:00 2026\nFrom: Karim <karim@example.org>\nTo: bureau@localhost\nSubject: Budget du bureau\nMessage-ID: <bureau-1@example.org>\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\nLe budget prévisionnel, strictement confidentiel.\n"),
+		"list", "import", "bureau", "bureau.mbox")
+
+	b := New(t)
+	if status := b.Open(t, inst.URL+"/lists/archives/"); status != http.StatusOK {
+		t.Fatalf("list page: status %d", status)
+	}
+	if h1 := b.Text(t, "h1"); h1 != "Les archives de l’association" {
+		t.Errorf("list page heading %q", h1)
+	}
+	threads, _ := Get(t, b, chromedp.Evaluate[int](`document.querySelectorAll("ul.threads li").length`))
+	if threads < 10 {
+		t.Errorf("the list page shows %d threads", threads)
+	}
+	// A month.
+	b.Load(t, chromedp.Click(chromedp.CSS(`ul.months a`)))
+	if loc := b.Location(t); !regexp.MustCompile(`/lists/archives/\d{4}/\d{2}/$`).MatchString(loc) {
+		t.Errorf("the month link led to %s", loc)
+	}
+	if !strings.Contains(b.Text(t, "main"), "Membre") {
+		t.Errorf("the month page shows no message: %q", b.Text(t, "main"))
+	}
+	// The big thread, from its first message's permalink.
+	if status := b.Open(t, inst.URL+"/lists/archives/m/"+bigRoot); status != http.StatusOK {
+		t.Fatalf("permalink: status %d", status)
+	}
+	if h1 := b.Text(t, "h1"); !strings.Contains(h1, "fil 10") {
+		t.Errorf("the message page's heading is %q", h1)
+	}
+	b.Load(t, chromedp.Click(chromedp.CSS(`p.crumbs a:last-child`)))
+	n, _ := Get(t, b, chromedp.Evaluate[int](`document.querySelectorAll("article.msg").length`))
+	if n != 56 {
+		t.Errorf("the thread page shows %d messages, want 56", n)
+	}
+	body := b.Text(t, "main")
+	if !strings.Contains(body, "Bonjour à toutes et à tous") {
+		t.Errorf("the thread's text lost its accents: %q", body[:min(len(body), 300)])
+	}
+	if strings.Contains(body, "membre1@example.org") || strings.Contains(body, "@example.org") {
+		t.Error("a public archive shows an address in clear")
+	}
+	// The feed.
+	if status := b.Open(t, inst.URL+"/lists/archives.atom"); status != http.StatusOK {
+		t.Errorf("feed: status %d", status)
+	}
+
+	// The private list, anonymously: nothing.
+	b.Open(t, inst.URL+"/lists/bureau/")
+	if main := b.Text(t, "main"); strings.Contains(main, "Budget") {
+		t.Errorf("the private list shows its messages to an anonymous visitor: %q", main)
+	}
+	if status := b.Open(t, inst.URL+"/lists/bureau/m/bureau-1@example.org"); status != http.StatusNotFound {
+		t.Errorf("private permalink, anonymous: status %d, want 404", status)
+	}
+	// Karim asks for a link, and follows it from his mail.
+	b.Open(t, inst.URL+"/lists/bureau/")
+	b.Run(t, chromedp.SendKeys(chromedp.CSS(`#login-addr`), "karim@example.org"))
+	b.Submit(t, `#login-addr`)
+	link := mailedLink(t, inst, "karim@example.org", regexp.MustCompile(`https?://[^\s]+/lists/bureau/login/[A-Za-z0-9_.\-]+`))
+	b.Open(t, link)
+	b.Submit(t, `main form button`)
+	b.Open(t, inst.URL+"/lists/bureau/")
+	if main := b.Text(t, "main"); !strings.Contains(main, "Budget du bureau") {
+		t.Fatalf("the member does not see the private archive: %q", main)
+	}
+	b.Open(t, inst.URL+"/lists/bureau/m/bureau-1@example.org")
+	if !strings.Contains(b.Text(t, "main"), "strictement confidentiel") {
+		t.Error("the member cannot read the private message")
+	}
+
+	// Export: every Message-ID that went in comes out.
+	out := call(t, inst, nil, "list", "export", "archives")
+	got := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "Message-ID: <"); ok {
+			got[strings.TrimSuffix(v, ">")] = true
+		}
+	}
+	missing := 0
+	for _, id := range ids {
+		if !got[id] {
+			missing++
+		}
+	}
+	if missing != 0 || len(got) != len(ids) {
+		t.Errorf("export: %d Message-IDs, %d of the %d imported missing", len(got), missing, len(ids))
+	}
+}
+
+// mailedLink returns the first link matching re in the local outbox's
+// mail to rcpt, waiting for it to be written.
+func mailedLink(t *testing.T, inst *apptest.Instance, rcpt string, re *regexp.Regexp) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		files, _ := filepath.Glob(filepath.Join(inst.DataDir, "outbox", "*.eml"))
+		for _, f := range files {
+			raw, err := os.ReadFile(f)
+			if err != nil || !bytes.Contains(raw, []byte("X-Envelope-To: <"+rcpt+">")) {
+				continue
+			}
+			_, body, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+			text, _ := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
+			if m := re.Find(text); m != nil {
+				return string(m)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no mail to %s with a link matching %s in %d outbox files", rcpt, re, len(files))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
