@@ -129,11 +129,12 @@ func (s *Service) sessionAddr(r *http.Request) string {
 	return string(addr)
 }
 
-// setSession sets (or, with addr "", clears) the member cookie.
+// setSession sets (or, with addr "", clears) the member cookie. Its path
+// is the whole site: the search page reads it too.
 func (s *Service) setSession(w http.ResponseWriter, addr string) {
 	c := &http.Cookie{
 		Name:     memberCookie,
-		Path:     "/lists/",
+		Path:     "/",
 		HttpOnly: true,
 		Secure:   s.cfg.Shell.Secure(),
 		SameSite: http.SameSiteLaxMode,
