@@ -272,16 +272,7 @@ type osURL struct {
 // openSearch serves the OpenSearch description, with absolute URLs made
 // from the request's host.
 func (h *Handler) openSearch(w http.ResponseWriter, r *http.Request) {
-	scheme := "http"
-	if r.TLS != nil || h.shell.Secure() {
-		scheme = "https"
-	}
-	host := r.Host
-	if host == "" || strings.ContainsAny(host, "/\\ \"<>") {
-		http.Error(w, "bad host", http.StatusBadRequest)
-		return
-	}
-	base := scheme + "://" + host
+	base := h.shell.BaseURL(r)
 	site := h.shell.Settings().Name
 	p := h.shell.Printer(r)
 	d := openSearchDescription{

@@ -60,20 +60,9 @@ func (w *Wiki) recent(rw http.ResponseWriter, r *http.Request) {
 	w.shell.RenderNoIndex(rw, r, http.StatusOK, w.pages, "recent.html", data)
 }
 
-// baseURL returns the absolute URL of the site r reached: its scheme from
-// the connection or the shell's Secure setting (the shell trusts no
-// X-Forwarded-Proto of its own), its host from the request.
-func (w *Wiki) baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || w.shell.Secure() {
-		scheme = "https"
-	}
-	host := r.Host
-	if host == "" || strings.ContainsAny(host, "/\\@ <>\"") {
-		host = "localhost"
-	}
-	return scheme + "://" + host
-}
+// baseURL returns the absolute URL of the site r reached (see
+// web.Shell.BaseURL: forwarded headers only from a trusted proxy).
+func (w *Wiki) baseURL(r *http.Request) string { return w.shell.BaseURL(r) }
 
 type atomFeed struct {
 	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
