@@ -29,8 +29,9 @@
 // # Mapping
 //
 // One static document mapping, no dynamic fields, no _all field, no geo
-// fields (they crash 32-bit ARM): kind, list, tags (keywords, facets), tagn
-// (tags folded, for filters), title and text (French: Unicode words,
+// fields (they crash 32-bit ARM): kind and list (keywords), facet (doc
+// values "k:KIND", "l:LIST", "t:TAG": the three facets counted over one
+// field), tagn (tags folded, for filters), title and text (French: Unicode words,
 // asciifolding, lower case, elision, French stop words, light stemmer),
 // title_en and text_en (bleve's English analyzer, for Lang "en"), author
 // (words folded), date (datetime, for sorting and ranges), acl ("public" or
@@ -45,6 +46,9 @@
 // query is built programmatically from it (user text never reaches bleve's
 // query-string syntax). [Index.Search] adds the viewer's [Visibility] to
 // the query itself, so that hits, totals, facet counts and suggestions
-// never reveal a private list's messages. [Handler] serves /search and
+// never reveal a private list's messages. Queries skip the English fields
+// while the index holds no English document. The latest results are
+// cached until the index changes, keyed by the whole request and the
+// viewer's visibility. [Handler] serves /search and
 // /opensearch.xml.
 package search

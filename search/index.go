@@ -182,6 +182,17 @@ type Index struct {
 
 	work sync.Mutex // serialises the writers of the bleve index: drains and rebuilds
 
+	// hasEN says the index may hold English documents: queries skip the
+	// English fields while it is false. Set when one is indexed, and
+	// when an index is opened if it holds one; never cleared meanwhile.
+	hasEN atomic.Bool
+	// gen counts the changes to the index, for the result cache.
+	gen   atomic.Uint64
+	cache resultCache
+	// noCache turns the result cache off (set by benchmarks before use,
+	// to measure the searches themselves).
+	noCache bool
+
 	mu          sync.RWMutex // guards idx and needRebuild
 	idx         bleve.Index  // nil when there is no usable index
 	needRebuild bool         // the index on disk is missing, corrupt or outdated
@@ -243,6 +254,7 @@ func Open(cfg Config) (*Index, error) {
 			i.needRebuild = true
 		} else {
 			i.idx = idx
+			i.hasEN.Store(holdsEnglish(idx))
 		}
 	}
 	return i, nil
@@ -459,6 +471,7 @@ func (i *Index) drainBatch() (int, error) {
 	if err := idx.Batch(batch); err != nil {
 		return 0, fmt.Errorf("index a batch of %d changes: %w", len(entries), err)
 	}
+	i.gen.Add(1)
 	err = i.cfg.DB.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketPending))
 		for _, e := range entries {
@@ -486,6 +499,9 @@ func (i *Index) addToBatch(b *bleve.Batch, key string, val []byte) error {
 	if err := json.Unmarshal(val, &d); err != nil {
 		b.Delete(key)
 		return err
+	}
+	if d.Lang == "en" {
+		i.hasEN.Store(true)
 	}
 	return b.Index(key, fields(&d))
 }
@@ -520,8 +536,16 @@ func fields(d *Doc) map[string]any {
 	if d.List != "" {
 		m[fieldList] = d.List
 	}
+	facets := make([]string, 0, 2+len(d.Tags))
+	facets = append(facets, facetKind+d.Kind)
+	if d.List != "" {
+		facets = append(facets, facetList+d.List)
+	}
+	for _, t := range d.Tags {
+		facets = append(facets, facetTag+t)
+	}
+	m[fieldFacet] = facets
 	if len(d.Tags) > 0 {
-		m[fieldTags] = d.Tags
 		m[fieldTagNorm] = d.Tags
 	}
 	return m
@@ -591,6 +615,9 @@ func (i *Index) Rebuild(ctx context.Context, progress io.Writer) error {
 		if d == nil || key == "" {
 			return nil
 		}
+		if d.Lang == "en" {
+			i.hasEN.Store(true)
+		}
 		if err := batch.Index(key, fields(d)); err != nil {
 			return fmt.Errorf("index %s: %w", key, err)
 		}
@@ -644,7 +671,17 @@ func (i *Index) swap(tmp string) error {
 	}
 	i.idx = idx
 	i.needRebuild = false
+	i.gen.Add(1)
+	i.hasEN.Store(i.hasEN.Load() || holdsEnglish(idx))
 	return nil
+}
+
+// holdsEnglish reports whether idx holds a document marked English (true
+// if it cannot tell).
+func holdsEnglish(idx bleve.Index) bool {
+	sr := bleve.NewSearchRequestOptions(termQuery(fieldLang, "en"), 0, 0, false)
+	res, err := idx.Search(sr)
+	return err != nil || res.Total > 0
 }
 
 // Close closes the bleve index. Run must have returned, or returns soon.

@@ -18,7 +18,7 @@ import (
 // MappingVersion is the version of the index mapping below. An index built
 // with another version is rebuilt at start. Bump it whenever the mapping,
 // an analyzer or the way documents are turned into fields changes.
-const MappingVersion = 1
+const MappingVersion = 2
 
 // Names of the analyzers of the mapping.
 const (
@@ -37,19 +37,27 @@ const (
 
 // Fields of an indexed document.
 const (
-	fieldKind    = "kind"     // keyword: "wiki" or "list"; facet
+	fieldKind    = "kind"     // keyword: "wiki" or "list"
 	fieldTitle   = "title"    // French text, stored
 	fieldText    = "text"     // French text, stored for snippets
 	fieldTitleEN = "title_en" // English text, stored
 	fieldTextEN  = "text_en"  // English text, stored for snippets
 	fieldAuthor  = "author"   // name text, stored
-	fieldList    = "list"     // keyword, stored; facet
-	fieldTags    = "tags"     // keyword as written; facet
+	fieldList    = "list"     // keyword, stored
+	fieldFacet   = "facet"    // doc values only: "k:KIND", "l:LIST", "t:TAG" (as written)
 	fieldTagNorm = "tagn"     // the tags folded, for filters
 	fieldDate    = "date"     // datetime, stored; sort
 	fieldACL     = "acl"      // keyword: "public", or "list:NAME" for a private list
 	fieldLang    = "lang"     // keyword
 	fieldURL     = "url"      // stored only
+)
+
+// Prefixes of the values of fieldFacet: all the facets of a document in
+// one field, so that counting them visits one field per match, not three.
+const (
+	facetKind = "k:"
+	facetList = "l:"
+	facetTag  = "t:"
 )
 
 // aclPublic is the acl of content anyone may read.
@@ -102,6 +110,8 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		f.IncludeInAll = false
 		f.IncludeTermVectors = false
 		f.DocValues = docValues
+		// Filters and facets, never scored: no frequencies and norms.
+		f.SkipFreqNorm = true
 		return f
 	}
 	date := mapping.NewDateTimeFieldMapping()
@@ -113,18 +123,24 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 
 	tagNorm := text(analyzerTag, false)
 	tagNorm.IncludeTermVectors = false
+	// Authors are single terms or conjunctions of terms, never phrases:
+	// no positions.
 	author := text(analyzerName, true)
+	author.IncludeTermVectors = false
+	// The facets are read from doc values, never searched (but zap keeps
+	// the doc values of indexed fields only when it merges segments).
+	facet := kw(false, true)
 
 	doc := mapping.NewDocumentStaticMapping()
 	for name, f := range map[string]*mapping.FieldMapping{
-		fieldKind:    kw(true, true),
+		fieldKind:    kw(true, false),
 		fieldTitle:   text(analyzerFR, true),
 		fieldText:    text(analyzerFR, true),
 		fieldTitleEN: text(analyzerEN, true),
 		fieldTextEN:  text(analyzerEN, true),
 		fieldAuthor:  author,
-		fieldList:    kw(true, true),
-		fieldTags:    kw(false, true),
+		fieldList:    kw(true, false),
+		fieldFacet:   facet,
 		fieldTagNorm: tagNorm,
 		fieldDate:    date,
 		fieldACL:     kw(false, false),

@@ -24,6 +24,9 @@ const (
 	MaxPage = 100
 	// facetSize is how many lists and tags the facets count.
 	facetSize = 20
+	// facetTerms is how many values of fieldFacet (kinds, lists and tags
+	// together) a search counts before splitting them.
+	facetTerms = 1000
 )
 
 // Sort orders.
@@ -136,15 +139,29 @@ func (i *Index) Search(ctx context.Context, req Request) (*Result, error) {
 	if i.idx == nil {
 		return res, ErrRebuilding
 	}
+	// The generation is read before searching: a result is cached with
+	// the generation it may be older than, never newer.
+	gen := i.gen.Load()
+	key := ""
+	if !i.noCache {
+		key = cacheKey(&req)
+	}
+	if cached, ok := i.cache.get(key, gen); ok {
+		cached.Took = time.Since(start)
+		return cached, nil
+	}
 	bq, marks := i.buildQuery(&q, req.Viewer)
 	if bq == nil {
 		return res, nil // only stop words
 	}
 	sr := bleve.NewSearchRequestOptions(bq, req.PerPage, (req.Page-1)*req.PerPage, false)
-	sr.Fields = []string{fieldKind, fieldTitle, fieldText, fieldTitleEN, fieldTextEN, fieldAuthor, fieldList, fieldDate, fieldURL}
-	sr.AddFacet(fieldKind, bleve.NewFacetRequest(fieldKind, 2))
-	sr.AddFacet(fieldList, bleve.NewFacetRequest(fieldList, facetSize))
-	sr.AddFacet(fieldTags, bleve.NewFacetRequest(fieldTags, facetSize))
+	sr.Fields = hitFields
+	if i.hasEN.Load() {
+		sr.Fields = hitFieldsEN
+	}
+	// One facet over one field: kinds, lists and tags together, split
+	// below (visiting one field per match instead of three).
+	sr.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, facetTerms))
 	if req.Sort == SortDate {
 		sr.SortBy([]string{"-" + fieldDate, "-_score"})
 	}
@@ -161,15 +178,12 @@ func (i *Index) Search(ctx context.Context, req Request) (*Result, error) {
 	for _, h := range sres.Hits {
 		res.Hits = append(res.Hits, i.hit(h.Fields, h.Score, hl))
 	}
-	res.Facets = Facets{
-		Kinds: facetCounts(sres.Facets[fieldKind]),
-		Lists: facetCounts(sres.Facets[fieldList]),
-		Tags:  facetCounts(sres.Facets[fieldTags]),
-	}
+	res.Facets = splitFacets(sres.Facets[fieldFacet])
 	if sres.Total == 0 && len(q.Words) > 0 {
 		res.Suggestion = i.suggest(ctx, req.Q, &q, req.Viewer)
 	}
 	res.Took = time.Since(start)
+	i.cache.put(key, gen, res)
 	return res, nil
 }
 
@@ -202,15 +216,44 @@ func mergeRequest(q *Query, req *Request) {
 	}
 }
 
-func facetCounts(fr *bsearch.FacetResult) []FacetCount {
+// hitFields are the stored fields a hit is made of; hitFieldsEN add the
+// English title and text, asked for only when the index holds English
+// documents.
+var (
+	hitFields   = []string{fieldKind, fieldTitle, fieldText, fieldAuthor, fieldList, fieldDate, fieldURL}
+	hitFieldsEN = append(hitFields[:len(hitFields):len(hitFields)], fieldTitleEN, fieldTextEN)
+)
+
+// splitFacets splits the counts of fieldFacet into kinds, lists and tags,
+// each largest first (then by value) and at most facetSize long.
+func splitFacets(fr *bsearch.FacetResult) Facets {
+	var f Facets
 	if fr == nil || fr.Terms == nil {
-		return nil
+		return f
 	}
-	var out []FacetCount
 	for _, t := range fr.Terms.Terms() {
-		out = append(out, FacetCount{Value: t.Term, Count: t.Count})
+		switch {
+		case strings.HasPrefix(t.Term, facetKind):
+			f.Kinds = append(f.Kinds, FacetCount{Value: t.Term[len(facetKind):], Count: t.Count})
+		case strings.HasPrefix(t.Term, facetList):
+			f.Lists = append(f.Lists, FacetCount{Value: t.Term[len(facetList):], Count: t.Count})
+		case strings.HasPrefix(t.Term, facetTag):
+			f.Tags = append(f.Tags, FacetCount{Value: t.Term[len(facetTag):], Count: t.Count})
+		}
 	}
-	return out
+	for _, fc := range []*[]FacetCount{&f.Kinds, &f.Lists, &f.Tags} {
+		sort.SliceStable(*fc, func(a, b int) bool {
+			x, y := (*fc)[a], (*fc)[b]
+			if x.Count != y.Count {
+				return x.Count > y.Count
+			}
+			return x.Value < y.Value
+		})
+		if len(*fc) > facetSize {
+			*fc = (*fc)[:facetSize]
+		}
+	}
+	return f
 }
 
 // buildQuery turns q into a bleve query, with the viewer's visibility as
@@ -283,7 +326,11 @@ func (i *Index) buildQuery(q *Query, v Visibility) (query.Query, *marks) {
 		for _, l := range v.Lists {
 			acl = append(acl, termQuery(fieldACL, aclList(l)))
 		}
-		must = append(must, bleve.NewDisjunctionQuery(acl...))
+		if len(acl) == 1 {
+			must = append(must, acl[0])
+		} else {
+			must = append(must, bleve.NewDisjunctionQuery(acl...))
+		}
 	}
 	bq := bleve.NewBooleanQuery()
 	if len(must) == 0 {
@@ -321,6 +368,9 @@ func (i *Index) textQuery(s string, mk *marks) query.Query {
 		{i.an.fr, analyzerFR, fieldTitle, fieldText, false},
 		{i.an.en, analyzerEN, fieldTitleEN, fieldTextEN, true},
 	} {
+		if g.en && !i.hasEN.Load() {
+			continue // no English document: nothing to find there
+		}
 		ts := terms(g.an, s)
 		if len(ts) == 0 {
 			continue
