@@ -258,3 +258,51 @@ func BenchmarkSearchParallel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkImport indexes the standard data set as an import through the
+// running server does: the writer commits 500 changes a transaction while
+// Run drains the queue in the background. docs/s counts until the queue
+// is empty (everything searchable and persisted).
+func BenchmarkImport(b *testing.B) {
+	docs, _ := benchCorpus()
+	keys := make([]string, 0, len(docs))
+	for k := range docs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for b.Loop() {
+		f := newFixture(b)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { f.idx.Run(ctx); close(done) }()
+		t0 := time.Now()
+		for i := 0; i < len(keys); i += 500 {
+			err := f.db.Update(func(tx *bolt.Tx) error {
+				for _, k := range keys[i:min(i+500, len(keys))] {
+					if err := f.idx.Enqueue(tx, k, docs[k]); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		for {
+			n, err := f.idx.Pending()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		took := time.Since(t0)
+		cancel()
+		<-done
+		b.ReportMetric(float64(len(keys))/took.Seconds(), "docs/s")
+		b.ReportMetric(took.Seconds(), "s")
+	}
+}

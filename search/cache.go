@@ -23,12 +23,24 @@ type resultCache struct {
 }
 
 type cacheItem struct {
-	gen uint64
-	res *Result
+	gen    uint64
+	res    *Result
+	facets Facets
 }
 
 // cacheKey returns the key of req; "" if it cannot be cached.
-func cacheKey(req *Request) string {
+func cacheKey(req *Request) string { return requestKey(req, true) }
+
+// facetKey returns the key of the facets of req: those of every page and
+// sort order of the same search.
+func facetKey(req *Request) string { return requestKey(req, false) }
+
+func requestKey(req *Request, paging bool) string {
+	r := *req
+	if !paging {
+		r.Page, r.PerPage, r.Sort = 0, 0, ""
+	}
+	req = &r
 	v := req.Viewer
 	lists := slices.Clone(v.Lists)
 	slices.Sort(lists)
@@ -55,7 +67,7 @@ func (c *resultCache) get(key string, gen uint64) (*Result, bool) {
 	c.mu.Lock()
 	it, ok := c.items[key]
 	c.mu.Unlock()
-	if !ok || it.gen != gen {
+	if !ok || it.gen != gen || it.res == nil {
 		return nil, false
 	}
 	res := *it.res
@@ -71,6 +83,11 @@ func (c *resultCache) put(key string, gen uint64, res *Result) {
 	}
 	cp := *res
 	cp.Hits = slices.Clone(res.Hits)
+	c.store(key, cacheItem{gen: gen, res: &cp})
+}
+
+// store keeps it under key, forgetting the oldest item when full.
+func (c *resultCache) store(key string, it cacheItem) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.items == nil {
@@ -83,5 +100,27 @@ func (c *resultCache) put(key string, gen uint64, res *Result) {
 		}
 		c.order = append(c.order, key)
 	}
-	c.items[key] = cacheItem{gen: gen, res: &cp}
+	c.items[key] = it
+}
+
+// facets returns the facets of key computed on generation gen.
+func (c *resultCache) getFacets(key string, gen uint64) (Facets, bool) {
+	if key == "" {
+		return Facets{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	it, ok := c.items[key]
+	if !ok || it.gen != gen {
+		return Facets{}, false
+	}
+	return it.facets, true
+}
+
+// putFacets keeps the facets of key on generation gen.
+func (c *resultCache) putFacets(key string, gen uint64, f Facets) {
+	if key == "" {
+		return
+	}
+	c.store(key, cacheItem{gen: gen, facets: f})
 }

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -46,6 +47,24 @@ func TestResultCache(t *testing.T) {
 		f.drain()
 		if got := f.search(Request{Q: "pilote"}); got.Total != before.Total {
 			t.Errorf("after removing it: %d hits, want %d", got.Total, before.Total)
+		}
+	})
+	t.Run("facets of another page and order", func(t *testing.T) {
+		first := f.search(Request{Q: "imprimante", PerPage: 1})
+		for _, req := range []Request{{Q: "imprimante", PerPage: 1, Page: 2}, {Q: "imprimante", PerPage: 1, Sort: SortDate}} {
+			got := f.search(req)
+			if !reflect.DeepEqual(got.Facets, first.Facets) || len(got.Hits) != 1 {
+				t.Errorf("%+v: facets %+v, %d hits; page 1: %+v", req, got.Facets, len(got.Hits), first.Facets)
+			}
+		}
+		if len(first.Facets.Lists) != 1 || first.Facets.Lists[0] != (FacetCount{"entraide", 2}) {
+			t.Errorf("list facets %+v", first.Facets.Lists)
+		}
+		// Another viewer counts afresh.
+		staff := f.search(Request{Q: "budget", Viewer: Visibility{Staff: true}, PerPage: 1})
+		anon := f.search(Request{Q: "budget", PerPage: 1, Page: 2})
+		if len(staff.Facets.Lists) != 1 || len(anon.Facets.Lists) != 0 || len(anon.Facets.Kinds) != 0 {
+			t.Errorf("staff facets %+v, anonymous facets %+v", staff.Facets, anon.Facets)
 		}
 	})
 	t.Run("a cached result is a copy", func(t *testing.T) {

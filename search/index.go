@@ -59,9 +59,22 @@ const (
 	maxTextBytes = 64 << 10
 	// maxKeyBytes bounds a document's key (bbolt allows 32 KiB).
 	maxKeyBytes = 1024
-	// defaultBatch is how many pending entries one bleve batch takes.
-	defaultBatch = 500
+	// defaultBatch is how many pending entries one bleve batch takes at
+	// most: a long queue (an import) goes in large batches, which index
+	// faster and make fewer segments to merge.
+	defaultBatch = 2000
+	// maxBatchBytes bounds the pending values one batch reads, whatever
+	// their number, to keep the memory of a batch small.
+	maxBatchBytes = 8 << 20
 )
+
+// bleveConfig is how placette opens its bleve indexes. Batches return once
+// searchable, without waiting for bleve to write them: the queue's entries
+// are removed only when bleve reports them persisted (Index.drainBatch),
+// so a crash in between leaves them pending.
+func bleveConfig() map[string]any {
+	return map[string]any{"unsafe_batch": true}
+}
 
 // ErrRebuilding is returned by [Index.Search] while the index is being
 // built from scratch and cannot answer yet.
@@ -182,6 +195,10 @@ type Index struct {
 
 	work sync.Mutex // serialises the writers of the bleve index: drains and rebuilds
 
+	flightMu sync.Mutex        // guards inflight
+	inflight map[string][]byte // entries given to bleve, not yet persisted: key -> value
+	removals sync.WaitGroup    // the removals of persisted entries under way
+
 	// hasEN says the index may hold English documents: queries skip the
 	// English fields while it is false. Set when one is indexed, and
 	// when an index is opened if it holds one; never cleared meanwhile.
@@ -229,12 +246,13 @@ func Open(cfg Config) (*Index, error) {
 		return nil, err
 	}
 	i := &Index{
-		cfg:     cfg,
-		logger:  cfg.Logger,
-		mapping: im,
-		an:      an,
-		wake:    make(chan struct{}, 1),
-		closed:  make(chan struct{}),
+		cfg:      cfg,
+		logger:   cfg.Logger,
+		mapping:  im,
+		an:       an,
+		wake:     make(chan struct{}, 1),
+		closed:   make(chan struct{}),
+		inflight: map[string][]byte{},
 	}
 	if cfg.Source != nil {
 		i.SetSource(cfg.Source)
@@ -268,7 +286,7 @@ func openBleve(dir string) (idx bleve.Index, err error) {
 			err = fmt.Errorf("open %s: panic: %v", dir, r)
 		}
 	}()
-	idx, err = bleve.Open(dir)
+	idx, err = bleve.OpenUsing(dir, bleveConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
@@ -424,41 +442,75 @@ type pendingEntry struct {
 
 // Drain indexes every pending change, in batches, and returns how many it
 // indexed. Entries are removed from search/pending only after bleve has
-// committed their batch, and only if they did not change meanwhile. It
-// does nothing while the index waits for a rebuild.
+// persisted their batch, and only if they did not change meanwhile; Drain
+// returns once they are (the next batch is analysed while the previous one
+// is written). It does nothing while the index waits for a rebuild.
 func (i *Index) Drain(ctx context.Context) (int, error) {
 	total := 0
+	var persisted []<-chan error
+	var err error
 	for {
-		if err := ctx.Err(); err != nil {
-			return total, err
+		if err = ctx.Err(); err != nil {
+			break
 		}
-		n, err := i.drainBatch()
+		var n int
+		var done <-chan error
+		n, done, err = i.drainBatch()
 		total += n
+		if done != nil {
+			persisted = append(persisted, done)
+		}
 		if err != nil || n == 0 {
+			break
+		}
+	}
+	for _, done := range persisted {
+		select {
+		case perr := <-done:
+			if perr != nil && err == nil {
+				err = perr
+			}
+		case <-ctx.Done():
+			return total, ctx.Err()
+		case <-i.closed:
 			return total, err
 		}
 	}
+	return total, err
 }
 
-func (i *Index) drainBatch() (int, error) {
+// drainBatch gives bleve the next batch of pending entries, skipping those
+// already given and not yet persisted. It returns how many it gave, and a
+// channel that receives the outcome once bleve persisted the batch and
+// the entries were removed from the queue.
+func (i *Index) drainBatch() (int, <-chan error, error) {
 	i.work.Lock()
 	defer i.work.Unlock()
 	i.mu.RLock()
 	idx := i.idx
 	i.mu.RUnlock()
 	if idx == nil {
-		return 0, nil
+		return 0, nil, nil
 	}
 	var entries []pendingEntry
+	size := 0
 	err := i.cfg.DB.View(func(tx *bolt.Tx) error {
+		i.flightMu.Lock()
+		defer i.flightMu.Unlock()
 		c := tx.Bucket([]byte(bucketPending)).Cursor()
-		for k, v := c.First(); k != nil && len(entries) < i.cfg.BatchSize; k, v = c.Next() {
-			entries = append(entries, pendingEntry{bytes.Clone(k), bytes.Clone(v)})
+		for k, v := c.First(); k != nil && len(entries) < i.cfg.BatchSize && size < maxBatchBytes; k, v = c.Next() {
+			if fv, ok := i.inflight[string(k)]; ok && bytes.Equal(fv, v) {
+				continue // in a batch bleve is writing
+			}
+			e := pendingEntry{bytes.Clone(k), bytes.Clone(v)}
+			entries = append(entries, e)
+			size += len(k) + len(v)
+			i.inflight[string(e.key)] = e.val
 		}
 		return nil
 	})
 	if err != nil || len(entries) == 0 {
-		return 0, err
+		return 0, nil, err
 	}
 	batch := idx.NewBatch()
 	for _, e := range entries {
@@ -468,11 +520,34 @@ func (i *Index) drainBatch() (int, error) {
 			i.logger.Error("search index: bad pending entry", "key", string(e.key), "error", err)
 		}
 	}
+	done := make(chan error, 1)
+	batch.SetPersistedCallback(func(perr error) {
+		// Called by bleve's persister (never after bleve's Close has
+		// returned): the queue is updated on the side, not to hold it.
+		i.removals.Add(1)
+		go func() {
+			defer i.removals.Done()
+			if perr != nil {
+				i.forget(entries)
+				done <- fmt.Errorf("write a batch of %d changes: %w", len(entries), perr)
+				return
+			}
+			done <- i.removeIndexed(entries)
+		}()
+	})
 	if err := idx.Batch(batch); err != nil {
-		return 0, fmt.Errorf("index a batch of %d changes: %w", len(entries), err)
+		i.forget(entries)
+		return 0, nil, fmt.Errorf("index a batch of %d changes: %w", len(entries), err)
 	}
 	i.gen.Add(1)
-	err = i.cfg.DB.Update(func(tx *bolt.Tx) error {
+	return len(entries), done, nil
+}
+
+// removeIndexed removes the persisted entries from search/pending, those
+// that did not change meanwhile.
+func (i *Index) removeIndexed(entries []pendingEntry) error {
+	defer i.forget(entries)
+	err := i.cfg.DB.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte(bucketPending))
 		for _, e := range entries {
 			if cur := b.Get(e.key); cur != nil && bytes.Equal(cur, e.val) {
@@ -484,9 +559,21 @@ func (i *Index) drainBatch() (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("remove %d indexed changes from the queue: %w", len(entries), err)
+		return fmt.Errorf("remove %d indexed changes from the queue: %w", len(entries), err)
 	}
-	return len(entries), nil
+	return nil
+}
+
+// forget removes entries from the in-flight set, those not given again
+// to bleve meanwhile.
+func (i *Index) forget(entries []pendingEntry) {
+	i.flightMu.Lock()
+	defer i.flightMu.Unlock()
+	for _, e := range entries {
+		if v, ok := i.inflight[string(e.key)]; ok && bytes.Equal(v, e.val) {
+			delete(i.inflight, string(e.key))
+		}
+	}
 }
 
 // addToBatch adds the change of key, encoded as in search/pending, to b.
@@ -591,20 +678,36 @@ func (i *Index) Rebuild(ctx context.Context, progress io.Writer) error {
 		return fmt.Errorf("rebuild the search index: %w", err)
 	}
 	fmt.Fprintf(progress, "rebuilding the search index in %s\n", tmp)
+	// Created with bleve's default (each write persisted before it
+	// returns), so that the mapping is on disk, then reopened as placette
+	// uses its indexes.
 	idx, err := bleve.NewUsing(tmp, i.mapping, scorch.Name, scorch.Name, nil)
+	if err == nil {
+		err = idx.Close()
+	}
+	if err == nil {
+		idx, err = openBleve(tmp)
+	}
 	if err != nil {
 		return fmt.Errorf("rebuild the search index: create %s: %w", tmp, err)
 	}
-	n := 0
+	n, size := 0, 0
 	batch := idx.NewBatch()
+	// Batches are written by bleve in the background, in order: once the
+	// last one is persisted, all are.
+	var persisted chan error
 	flush := func() error {
 		if batch.Size() == 0 {
 			return nil
 		}
+		done := make(chan error, 1)
+		batch.SetPersistedCallback(func(err error) { done <- err })
 		if err := idx.Batch(batch); err != nil {
 			return err
 		}
-		batch.Reset()
+		persisted = done
+		batch = idx.NewBatch()
+		size = 0
 		fmt.Fprintf(progress, "%d documents indexed\n", n)
 		return nil
 	}
@@ -622,13 +725,21 @@ func (i *Index) Rebuild(ctx context.Context, progress io.Writer) error {
 			return fmt.Errorf("index %s: %w", key, err)
 		}
 		n++
-		if batch.Size() >= 1000 {
+		size += len(d.Title) + len(d.Text)
+		if batch.Size() >= i.cfg.BatchSize || size >= maxBatchBytes {
 			return flush()
 		}
 		return nil
 	})
 	if err == nil {
 		err = flush()
+	}
+	if err == nil && persisted != nil {
+		select {
+		case err = <-persisted:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	}
 	if cerr := idx.Close(); err == nil {
 		err = cerr
@@ -696,6 +807,8 @@ func (i *Index) Close() error {
 	}
 	err := i.idx.Close()
 	i.idx = nil
+	// The removals of the batches bleve persisted before closing.
+	i.removals.Wait()
 	if err != nil {
 		return fmt.Errorf("close the search index: %w", err)
 	}

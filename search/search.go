@@ -142,9 +142,9 @@ func (i *Index) Search(ctx context.Context, req Request) (*Result, error) {
 	// The generation is read before searching: a result is cached with
 	// the generation it may be older than, never newer.
 	gen := i.gen.Load()
-	key := ""
+	key, fkey := "", ""
 	if !i.noCache {
-		key = cacheKey(&req)
+		key, fkey = cacheKey(&req), "facets:"+facetKey(&req)
 	}
 	if cached, ok := i.cache.get(key, gen); ok {
 		cached.Took = time.Since(start)
@@ -160,8 +160,12 @@ func (i *Index) Search(ctx context.Context, req Request) (*Result, error) {
 		sr.Fields = hitFieldsEN
 	}
 	// One facet over one field: kinds, lists and tags together, split
-	// below (visiting one field per match instead of three).
-	sr.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, facetTerms))
+	// below (visiting one field per match instead of three); not counted
+	// again for another page or order of the same search.
+	facets, haveFacets := i.cache.getFacets(fkey, gen)
+	if !haveFacets {
+		sr.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, facetTerms))
+	}
 	if req.Sort == SortDate {
 		sr.SortBy([]string{"-" + fieldDate, "-_score"})
 	}
@@ -178,7 +182,11 @@ func (i *Index) Search(ctx context.Context, req Request) (*Result, error) {
 	for _, h := range sres.Hits {
 		res.Hits = append(res.Hits, i.hit(h.Fields, h.Score, hl))
 	}
-	res.Facets = splitFacets(sres.Facets[fieldFacet])
+	if !haveFacets {
+		facets = splitFacets(sres.Facets[fieldFacet])
+		i.cache.putFacets(fkey, gen, facets)
+	}
+	res.Facets = facets
 	if sres.Total == 0 && len(q.Words) > 0 {
 		res.Suggestion = i.suggest(ctx, req.Q, &q, req.Viewer)
 	}
