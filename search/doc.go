@@ -36,7 +36,8 @@
 // field), tagn (tags folded, for filters), title and text (French: Unicode words,
 // asciifolding, lower case, elision, French stop words, light stemmer),
 // title_en and text_en (bleve's English analyzer, for Lang "en"), author
-// (words folded), date (datetime, for sorting and ranges), acl ("public" or
+// (words folded), date (datetime, the day only, for ranges), ts (the time
+// as a fixed-width keyword, stored, for sorting), acl ("public" or
 // "list:NAME", the visibility every query filters on), lang, url (stored
 // only). Titles and texts are stored for snippets, which this package makes
 // itself over the stored text (no term vectors beyond the positions

@@ -603,7 +603,8 @@ func fields(d *Doc) map[string]any {
 	title := truncate(d.Title, 1024)
 	m := map[string]any{
 		fieldKind: d.Kind,
-		fieldDate: d.Date.UTC(),
+		fieldDate: d.Date.UTC().Truncate(24 * time.Hour),
+		fieldTime: d.Date.UTC().Format(tsLayout),
 		fieldURL:  d.URL(),
 		fieldACL:  aclPublic,
 	}

@@ -18,7 +18,7 @@ import (
 // MappingVersion is the version of the index mapping below. An index built
 // with another version is rebuilt at start. Bump it whenever the mapping,
 // an analyzer or the way documents are turned into fields changes.
-const MappingVersion = 2
+const MappingVersion = 3
 
 // Names of the analyzers of the mapping.
 const (
@@ -46,7 +46,8 @@ const (
 	fieldList    = "list"     // keyword, stored
 	fieldFacet   = "facet"    // doc values only: "k:KIND", "l:LIST", "t:TAG" (as written)
 	fieldTagNorm = "tagn"     // the tags folded, for filters
-	fieldDate    = "date"     // datetime, stored; sort
+	fieldDate    = "date"     // datetime, the day only: ranges
+	fieldTime    = "ts"       // keyword, the time as tsLayout: stored, sort
 	fieldACL     = "acl"      // keyword: "public", or "list:NAME" for a private list
 	fieldLang    = "lang"     // keyword
 	fieldURL     = "url"      // stored only
@@ -59,6 +60,10 @@ const (
 	facetList = "l:"
 	facetTag  = "t:"
 )
+
+// tsLayout is the layout of fieldTime: fixed width, so that the order of
+// the strings is the order of the times (UTC).
+const tsLayout = "2006-01-02T15:04:05.000000000Z"
 
 // aclPublic is the acl of content anyone may read.
 const aclPublic = "public"
@@ -114,10 +119,13 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		f.SkipFreqNorm = true
 		return f
 	}
+	// Date ranges are days: the day alone is indexed (a datetime is 16
+	// numeric terms, shared by a day's documents rather than unique to
+	// each), and the time is one sortable keyword with doc values.
 	date := mapping.NewDateTimeFieldMapping()
-	date.Store = true
+	date.Store = false
 	date.IncludeInAll = false
-	date.DocValues = true
+	date.DocValues = false
 	url := kw(true, false)
 	url.Index = false
 
@@ -143,6 +151,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		fieldFacet:   facet,
 		fieldTagNorm: tagNorm,
 		fieldDate:    date,
+		fieldTime:    kw(true, true),
 		fieldACL:     kw(false, false),
 		fieldLang:    kw(false, false),
 		fieldURL:     url,

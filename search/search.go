@@ -167,7 +167,7 @@ func (i *Index) Search(ctx context.Context, req Request) (*Result, error) {
 		sr.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, facetTerms))
 	}
 	if req.Sort == SortDate {
-		sr.SortBy([]string{"-" + fieldDate, "-_score"})
+		sr.SortBy([]string{"-" + fieldTime, "-_score"})
 	}
 	sres, err := i.idx.SearchInContext(ctx, sr)
 	if err != nil {
@@ -228,7 +228,7 @@ func mergeRequest(q *Query, req *Request) {
 // English title and text, asked for only when the index holds English
 // documents.
 var (
-	hitFields   = []string{fieldKind, fieldTitle, fieldText, fieldAuthor, fieldList, fieldDate, fieldURL}
+	hitFields   = []string{fieldKind, fieldTitle, fieldText, fieldAuthor, fieldList, fieldTime, fieldURL}
 	hitFieldsEN = append(hitFields[:len(hitFields):len(hitFields)], fieldTitleEN, fieldTextEN)
 )
 
@@ -432,8 +432,8 @@ func (i *Index) hit(f map[string]any, score float64, hl *highlighter) Hit {
 		List:   str(fieldList),
 		Score:  score,
 	}
-	if d := str(fieldDate); d != "" {
-		if t, err := time.Parse(time.RFC3339Nano, d); err == nil {
+	if d := str(fieldTime); d != "" {
+		if t, err := time.Parse(tsLayout, d); err == nil {
 			h.Date = t
 		}
 	}
