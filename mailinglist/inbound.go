@@ -3,6 +3,7 @@ package mailinglist
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,17 +58,28 @@ var (
 // then closes the server and ln, waits for the messages being stored, and
 // returns nil.
 func (s *Service) ServeSMTP(ctx context.Context, ln net.Listener) error {
-	return s.serve(ctx, ln, false)
+	return s.serve(ctx, ln, false, false)
+}
+
+// ServeSMTPS is ServeSMTP with implicit TLS on Config.TLS (submission
+// style, port 465): every connection starts with a TLS handshake, and
+// STARTTLS is not offered.
+func (s *Service) ServeSMTPS(ctx context.Context, ln net.Listener) error {
+	if s.cfg.TLS == nil {
+		return errors.New("implicit TLS needs certificates (Config.TLS)")
+	}
+	return s.serve(ctx, ln, false, true)
 }
 
 // ServeLMTP accepts the lists' mail over LMTP on ln (from a local MTA)
 // until ctx is done, with a status per recipient.
 func (s *Service) ServeLMTP(ctx context.Context, ln net.Listener) error {
-	return s.serve(ctx, ln, true)
+	return s.serve(ctx, ln, true, false)
 }
 
-// serve runs a go-smtp server on ln until ctx is done.
-func (s *Service) serve(ctx context.Context, ln net.Listener, lmtp bool) error {
+// serve runs a go-smtp server on ln until ctx is done; implicit wraps each
+// connection in TLS (after the connection limits count it).
+func (s *Service) serve(ctx context.Context, ln net.Listener, lmtp, implicit bool) error {
 	var inflight sync.WaitGroup
 	be := &backend{s: s, lmtp: lmtp, inflight: &inflight}
 	srv := smtp.NewServer(be)
@@ -81,11 +93,14 @@ func (s *Service) serve(ctx context.Context, ln net.Listener, lmtp bool) error {
 	srv.ReadTimeout = s.limits.readTimeout
 	srv.WriteTimeout = s.limits.writeTimeout
 	srv.EnableSMTPUTF8 = true
-	if !lmtp {
+	if !lmtp && !implicit {
 		srv.TLSConfig = s.cfg.TLS
 	}
 	srv.ErrorLog = slogPrinter{s.logger}
-	lim := &limitListener{Listener: ln, lim: s.limits, perNet: map[string]int{}, logger: s.logger}
+	var lim net.Listener = &limitListener{Listener: ln, lim: s.limits, perNet: map[string]int{}, logger: s.logger}
+	if implicit {
+		lim = tls.NewListener(lim, s.cfg.TLS)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lim) }()
 	select {

@@ -234,6 +234,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data folder")
 	fs.Var(checkedFlag{&cfg.HTTPAddr, app.CheckHTTPAddr}, "http", "HTTP listener `address`")
 	fs.Var(checkedFlag{&cfg.SMTPAddr, app.CheckHTTPAddr}, "smtp", "SMTP listener `address` for the lists' mail")
+	fs.Var(checkedFlag{&cfg.SMTPSAddr, app.CheckHTTPAddr}, "smtps", "SMTP listener `address` with implicit TLS (usually :465), in public or LAN mode")
 	fs.Var(checkedFlag{&cfg.LMTPAddr, app.CheckLMTPAddr}, "lmtp", "LMTP listener `address` (unix:/path or host:port) instead of SMTP, for a local MTA")
 	fs.Var(checkedFlag{&cfg.MailDomain, app.CheckMailDomain}, "mail-domain", "the lists' mail `domain`")
 	fs.BoolVar(&cfg.BehindProxy, "behind-proxy", false, "serve plain HTTP behind a reverse proxy on this machine, trusting its X-Forwarded-* headers")

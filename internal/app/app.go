@@ -48,6 +48,7 @@ type App struct {
 	httpsLn   net.Listener // public and LAN modes; else nil
 	plainSrv  *http.Server // public and LAN modes: challenges and redirects on httpLn
 	mailLn    net.Listener // SMTP or LMTP; can be nil
+	smtpsLn   net.Listener // SMTP with implicit TLS; can be nil
 	controlLn net.Listener
 	tls       *tlsParts // the certificates of the public and LAN modes
 
@@ -136,6 +137,13 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if a.mailLn, err = listenMail(a.cfg); err != nil {
 		return err
 	}
+	if a.cfg.SMTPSAddr != "" && a.tls != nil {
+		ln, err := listenOn("-smtps", a.cfg.SMTPSAddr)
+		if err != nil {
+			return err
+		}
+		a.smtpsLn = ln
+	}
 	if a.controlLn, err = control.Listen(SocketPath(dir)); err != nil {
 		return fmt.Errorf("control socket: %w", err)
 	}
@@ -189,6 +197,13 @@ func (a *App) Start(ctx context.Context) (err error) {
 		a.goRun(func() {
 			if err := serveMail(ctx, a.mailLn); err != nil {
 				a.errc <- fmt.Errorf("mail server: %w", err)
+			}
+		})
+	}
+	if a.smtpsLn != nil {
+		a.goRun(func() {
+			if err := a.lists.ServeSMTPS(ctx, a.smtpsLn); err != nil {
+				a.errc <- fmt.Errorf("mail server (implicit TLS): %w", err)
 			}
 		})
 	}
@@ -343,6 +358,15 @@ func listenMail(cfg Config) (net.Listener, error) {
 		return nil, nil
 	}
 	return listenOn("-smtp", cfg.SMTPAddr)
+}
+
+// SMTPSAddr returns the address of the implicit-TLS SMTP listener, ""
+// when there is none.
+func (a *App) SMTPSAddr() string {
+	if a.smtpsLn == nil {
+		return ""
+	}
+	return a.smtpsLn.Addr().String()
 }
 
 // MailAddr returns the address of the mail listener, "" when there is
@@ -502,6 +526,9 @@ func (a *App) Close() error {
 		}
 		if a.mailLn != nil {
 			a.mailLn.Close()
+		}
+		if a.smtpsLn != nil {
+			a.smtpsLn.Close()
 		}
 		if err := a.parts.close(); err != nil {
 			errs = append(errs, fmt.Errorf("close the search index: %w", err))

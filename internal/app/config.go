@@ -31,6 +31,10 @@ type Config struct {
 	// SMTPAddr is the address of the SMTP listener that receives the
 	// lists' mail; "" for none.
 	SMTPAddr string
+	// SMTPSAddr is the address of an SMTP listener with implicit TLS
+	// (submission style, usually :465), on the certificates of the public
+	// or LAN mode; "" for none.
+	SMTPSAddr string
 	// LMTPAddr is the address of an LMTP listener, "unix:/path" or
 	// host:port, for mail from a local MTA; when set, SMTPAddr is not
 	// used.
@@ -210,6 +214,13 @@ func (c *Config) Validate() error {
 	if c.SMTPAddr != "" && c.LMTPAddr == "" {
 		if err := CheckHTTPAddr(c.SMTPAddr); err != nil {
 			errs = append(errs, fmt.Errorf("-smtp %q: %w", c.SMTPAddr, err))
+		}
+	}
+	if c.SMTPSAddr != "" {
+		if err := CheckHTTPAddr(c.SMTPSAddr); err != nil {
+			errs = append(errs, fmt.Errorf("-smtps %q: %w", c.SMTPSAddr, err))
+		} else if len(c.Domains) == 0 && !c.LocalCA || c.BehindProxy {
+			errs = append(errs, errors.New("-smtps: only in public mode (-domain) or LAN mode (-local-ca), where placette has certificates"))
 		}
 	}
 	if err := CheckLMTPAddr(c.LMTPAddr); err != nil {
