@@ -110,7 +110,7 @@ func benchCorpus() (map[string]*Doc, int) {
 
 // benchIndex builds the index of the corpus through the pending queue, as
 // an import does, and returns the fixture and the time it took.
-func benchIndex(b *testing.B) (*fixture, time.Duration, int) {
+func benchIndex(b testing.TB) (*fixture, time.Duration, int) {
 	docs, raw := benchCorpus()
 	f := newFixture(b)
 	keys := make([]string, 0, len(docs))
