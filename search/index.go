@@ -174,7 +174,8 @@ type Config struct {
 	// Source enumerates the content for rebuilds; can be nil at Open and
 	// set later with [Index.SetSource], before [Index.Run].
 	Source Source
-	// BatchSize is how many changes one bleve batch takes (default 500).
+	// BatchSize is how many changes one bleve batch takes at most (default
+	// 2000; a batch also stops at 8 MiB of pending values).
 	BatchSize int
 	// Delay groups the changes that come close together into one batch,
 	// to spare SD cards (default 200ms; negative for none).
