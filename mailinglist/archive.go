@@ -167,7 +167,7 @@ func (s *Service) archiveTx(tx *bolt.Tx, l *List, raw []byte, msg *mailmsg.Messa
 		a.InReplyTo = msg.InReplyTo
 		a.References = msg.References
 	}
-	if a.Date.IsZero() || a.Date.After(received.Add(24*time.Hour)) || a.Date.Year() < 1970 {
+	if a.Date.IsZero() || a.Date.After(received.Add(24*time.Hour)) || a.Date.UTC().Year() < 1970 {
 		a.Date = received
 	}
 	a.Date = a.Date.UTC()
@@ -301,9 +301,13 @@ func (s *Service) Recent(ctx context.Context, viewer *web.User, n int) ([]web.Re
 	return items, nil
 }
 
-// mboxFromRE matches the lines an mboxrd writer escapes, and its reader
-// unescapes.
-var mboxFromRE = regexp.MustCompile(`^>*From `)
+// mboxFromLine reports whether line is one an mboxrd writer escapes, and
+// its reader unescapes: `^>*From `. It is called on every line of an
+// import or a month's mbox, so it is no regular expression (whose state a
+// match of a long line allocates when its pool is empty).
+func mboxFromLine(line []byte) bool {
+	return bytes.HasPrefix(bytes.TrimLeft(line, ">"), []byte("From "))
+}
 
 // Export writes every message of list's archive to w as an mboxrd file,
 // in order of arrival, and returns how many it wrote.
@@ -371,8 +375,12 @@ func (s *Service) Import(ctx context.Context, list string, r io.Reader, progress
 		now := s.cfg.Now()
 		err := s.cfg.DB.Update(func(tx *bolt.Tx) error {
 			for _, it := range batch {
+				// An imported message is dated by its Date field, unless
+				// that date cannot be true (before 1970, or later than
+				// now: a broken clock); then by the time of the import,
+				// as archiveTx does for mail that arrives.
 				received := now
-				if it.msg != nil && !it.msg.Date.IsZero() {
+				if it.msg != nil && !it.msg.Date.IsZero() && it.msg.Date.UTC().Year() >= 1970 && !it.msg.Date.After(now.Add(24*time.Hour)) {
 					received = it.msg.Date
 				}
 				_, dup, err := s.archiveTx(tx, l, it.raw, it.msg, received)
@@ -467,7 +475,7 @@ func readMbox(r io.Reader, fn func(raw []byte) error) error {
 					return err
 				}
 				started = true
-			case mbox && mboxFromRE.Match(line):
+			case mbox && mboxFromLine(line):
 				cur.Write(line[1:])
 			default:
 				if cur.Len() > DefaultMaxBytes+1 {

@@ -60,7 +60,9 @@ func mbox(msgs ...testMsg) string {
 var day = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 // sampleThread is a thread with quotes, a signature, links, addresses and
-// an attachment, and a second thread the month after.
+// an attachment, and a second thread the month before (the test site's
+// clock says 14 March 2026: an imported date later than that is not
+// believed).
 func sampleThread() []testMsg {
 	return []testMsg{
 		{ID: "root@x", From: "Jean Dupont <jean.dupont@example.net>", Subject: "Atelier tablettes", Date: day,
@@ -69,7 +71,7 @@ func sampleThread() []testMsg {
 			Body: "Merci !\n\n> Bonjour,\n>\n> le programme est sur https://exemple.fr/atelier?id=3.\n> Écrivez à jean.dupont@example.net\n> ligne 5\n\nJe viens."},
 		{ID: "r2@x", From: "bob@example.org", Subject: "Re: Atelier tablettes", Date: day.Add(2 * time.Hour), InReplyTo: "r1@x", References: "<root@x> <r1@x>",
 			Body: "> Je viens.\nMoi aussi."},
-		{ID: "other@x", From: "Zoé <zoe@example.org>", Subject: "Autre sujet", Date: day.AddDate(0, 1, 0), Body: "Bonjour."},
+		{ID: "other@x", From: "Zoé <zoe@example.org>", Subject: "Autre sujet", Date: day.AddDate(0, -1, 0), Body: "Bonjour."},
 	}
 }
 
@@ -77,7 +79,7 @@ func sampleThread() []testMsg {
 const attachmentMsg = "From: Zoé <zoe@example.org>\r\nSubject: Fichiers\r\nDate: Mon, 2 Mar 2026 12:00:00 +0000\r\nMessage-ID: <att@x>\r\nMIME-Version: 1.0\r\n" +
 	"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nVoici.\r\n" +
 	"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"../../fiche zoe@example.org.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJcfsj6IK\r\n" +
-	"--b\r\nContent-Type: text/html\r\nContent-Disposition: attachment; filename=\"x.html\"\r\n\r\n<script>alert(1)</script>\r\n--b--\r\n"
+	"--b\r\nContent-Type: text/html\r\nContent-Disposition: attachment; filename=\"x.html\"\r\n\r\n<script>alert(1)</script> zoe.martin@example.org\r\n--b--\r\n"
 
 // archiveSite is a test site with a public list "entraide" and a private
 // list "secrete", each with the sample messages, and ana@example.org a
@@ -123,11 +125,11 @@ func archiveURLs(t testing.TB, s *testSite, list string) []string {
 		fmt.Sprintf("/lists/%s/t/%d", list, root),
 		fmt.Sprintf("/lists/%s/t/%d.atom", list, root),
 		"/lists/" + list + "/2026/03/",
-		"/lists/" + list + "/2026/04/",
+		"/lists/" + list + "/2026/02/",
 		"/lists/" + list + ".atom",
 		"/lists/" + list + "/mbox/2026-03",
 		m + "root@x", m + "r1@x", m + "root@x/raw",
-		m + "att@x", m + "att@x/a/1", m + "att@x/raw",
+		m + "att@x", m + "att@x/a/1", m + "att@x/a/2", m + "att@x/raw",
 		m + "root@x/erase",
 	}
 }
@@ -313,7 +315,7 @@ func TestPublicArchive(t *testing.T) {
 				body := strings.ReplaceAll(r.body, "entraide@example.org", "")
 				body = strings.ReplaceAll(body, "entraide-subscribe@example.org", "")
 				body = strings.ReplaceAll(body, "entraide-subscribe</code>@example.org", "")
-				if m := clearAddr.FindString(body); m != "" && !strings.Contains(p, "/a/") {
+				if m := clearAddr.FindString(body); m != "" {
 					t.Errorf("address %q in clear", m)
 				}
 				if strings.Contains(r.header.Get("Content-Type"), "html") {
@@ -429,7 +431,7 @@ func TestErase(t *testing.T) {
 	if r := s.get(t, c, "/lists/entraide/", "en"); !strings.Contains(r.body, "1 reply") {
 		t.Errorf("the list's page does not count one reply")
 	}
-	if ms, _ := s.svc.Months("entraide"); len(ms) != 2 || ms[0].Count != 3 {
+	if ms, _ := s.svc.Months("entraide"); len(ms) != 2 || ms[1].Count != 3 {
 		t.Errorf("months: %+v", ms)
 	}
 	res, err := s.svc.Import(context.Background(), "entraide", strings.NewReader(mbox(sampleThread()...)), nil)

@@ -64,6 +64,21 @@ func (f field) value() string {
 	return strings.TrimSpace(s)
 }
 
+// taggedSubject returns the Subject field raw (CRLF line endings) with
+// tag before its value, without the final line ending. The value keeps
+// its folding, so that a long subject stays within the line length
+// limit; when the tag would make its first line too long, the tag gets a
+// line of its own (which reads the same once unfolded).
+func taggedSubject(tag string, raw []byte) string {
+	_, v, _ := bytes.Cut(raw, []byte(":"))
+	value := strings.TrimRight(strings.TrimLeft(string(v), " \t"), "\r\n")
+	first, _, _ := strings.Cut(value, "\r\n")
+	if len("Subject: ")+len(tag)+1+len(first) > 998 {
+		return "Subject: " + tag + "\r\n " + value
+	}
+	return "Subject: " + tag + " " + value
+}
+
 // fieldValue returns the value of the first field called name, or "".
 func fieldValue(fields []field, name string) string {
 	for _, f := range fields {
@@ -184,7 +199,7 @@ func (s *Service) composeCopy(l *List, raw []byte, msg *mailmsg.Message, o copyO
 		case lname == "subject":
 			hasSubject = true
 			if l.SubjectTag != "" && !strings.Contains(subjectOf(msg, raw), l.SubjectTag) {
-				add("Subject: " + encodeHeader(l.SubjectTag) + " " + f.value())
+				add(taggedSubject(encodeHeader(l.SubjectTag), f.raw))
 				continue
 			}
 		}

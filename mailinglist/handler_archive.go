@@ -625,7 +625,10 @@ func (s *Service) rawMessage(w http.ResponseWriter, r *http.Request) {
 var sniffedTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
 
 // attachment serves /lists/{list}/m/{message-id}/a/{n}: the message's
-// n-th attachment (from 1) as a download.
+// n-th attachment (from 1) as a download. In a public archive, a text
+// attachment (text/*, JSON, XML…: what obfuscateMIME reads as text) has
+// its addresses obfuscated like the raw message; other attachments are
+// served byte for byte.
 func (s *Service) attachment(w http.ResponseWriter, r *http.Request) {
 	l, rd, ok := s.archiveOf(w, r)
 	if !ok {
@@ -645,10 +648,13 @@ func (s *Service) attachment(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Shell.NotFound(w, r)
 		return
 	}
-	_, name, body, err := mailmsg.Part(raw, msg.Attachments[n-1].Part)
+	mt, name, body, err := mailmsg.Part(raw, msg.Attachments[n-1].Part)
 	if err != nil && body == nil {
 		s.cfg.Shell.NotFound(w, r)
 		return
+	}
+	if rd.Obfuscate && textual(mt) {
+		body = publicText(raw, msg.Attachments[n-1].Part, body)
 	}
 	ct := "application/octet-stream"
 	sniffed, _, _ := strings.Cut(http.DetectContentType(body), ";")
@@ -669,6 +675,19 @@ func (s *Service) attachment(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "private, no-cache")
 	}
 	w.Write(body)
+}
+
+// publicText returns the text attachment at path of raw, whose decoded
+// bytes are body, as a public archive serves it: read from the message
+// obfuscateMIME returns, so that an address is obfuscated whatever the
+// part's transfer encoding and charset, then with obfuscateRaw's rule on
+// its bytes should the walk have left anything (a part it could not
+// read).
+func publicText(raw []byte, path []int, body []byte) []byte {
+	if _, _, b, err := mailmsg.Part(obfuscateMIME(raw), path); b != nil && (err == nil || len(b) > 0) {
+		body = b
+	}
+	return obfuscateBody(body)
 }
 
 // contentDisposition returns the Content-Disposition of a download named

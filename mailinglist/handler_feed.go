@@ -218,7 +218,7 @@ func writeMboxMessage(w *bufio.Writer, a *Archived, raw []byte, obfuscate bool) 
 	fmt.Fprintf(w, "From %s %s\n", from, a.Date.UTC().Format("Mon Jan _2 15:04:05 2006"))
 	for line := range bytes.Lines(raw) {
 		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-		if mboxFromRE.Match(line) {
+		if mboxFromLine(line) {
 			w.WriteByte('>')
 		}
 		w.Write(line)
