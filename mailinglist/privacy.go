@@ -10,7 +10,8 @@ import (
 // Addresses in public archives.
 //
 // A public archive never shows a mail address in clear: not in its pages,
-// its raw messages, its feeds nor its month mboxes. An address is written
+// its raw messages, its feeds, its month mboxes nor its text attachments
+// (binary attachments are served byte for byte). An address is written
 // with the end of its local part replaced by an ellipsis and its domain
 // kept — "jean.dupont@example.org" becomes "jea…@example.org" (at most
 // three characters and at most half of the local part are kept) — so that
