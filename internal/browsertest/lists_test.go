@@ -39,7 +39,7 @@ func call(t *testing.T, inst *apptest.Instance, stdin io.Reader, name string, ar
 }
 
 var words = strings.Fields("atelier médiation numérique tablette smartphone bibliothèque association bénévoles " +
-	"inscription courriel imprimante réunion accompagnement démarches administratives seniors " +
+	"inscription courriel imprimante réunion accompagnement démarches administratives jeunes " +
 	"formation café rencontre quartier espace public logiciel libre sauvegarde")
 
 // archive writes an mboxrd of n messages in threads: one thread of 56
