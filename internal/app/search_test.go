@@ -3,33 +3,15 @@ package app_test
 import (
 	"archive/zip"
 	"bytes"
-	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"codeberg.org/placette/placette/internal/app"
 	"codeberg.org/placette/placette/internal/app/apptest"
-	"codeberg.org/placette/placette/internal/control"
 	"github.com/emersion/go-smtp"
 )
-
-// call runs a control command against inst and returns its output.
-func call(t *testing.T, inst *apptest.Instance, stdin io.Reader, name string, args ...string) string {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	if stdin == nil {
-		stdin = strings.NewReader("")
-	}
-	err := app.Call(context.Background(), inst.DataDir, &control.Call{Name: name, Args: args, Stdin: stdin, Stdout: &out, Stderr: &errOut})
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, errOut.String())
-	}
-	return out.String()
-}
 
 // TestSearchAcrossWikiAndLists: a page and a public list's message are
 // found without accents, a private list's message only by staff, and
@@ -44,12 +26,12 @@ func TestSearchAcrossWikiAndLists(t *testing.T) {
 	w, _ := zw.Create("mediation-numerique.md")
 	w.Write([]byte("---\ntitle: Médiation numérique\ntags: [fiche]\n---\nLes ateliers de médiation numérique à la médiathèque.\n"))
 	zw.Close()
-	call(t, inst, &zbuf, "wiki", "import")
+	inst.Call(t, &zbuf, "wiki", "import")
 
-	call(t, inst, nil, "list", "create", "entraide", "-title", "Entraide")
-	call(t, inst, nil, "list", "create", "bureau", "-title", "Bureau", "-private")
-	call(t, inst, nil, "list", "members", "entraide", "add", "alice@example.net")
-	call(t, inst, nil, "list", "members", "bureau", "add", "alice@example.net")
+	inst.Call(t, nil, "list", "create", "entraide", "-title", "Entraide")
+	inst.Call(t, nil, "list", "create", "bureau", "-title", "Bureau", "-private")
+	inst.Call(t, nil, "list", "members", "entraide", "add", "alice@example.net")
+	inst.Call(t, nil, "list", "members", "bureau", "add", "alice@example.net")
 	post := func(list, subject, body string) {
 		t.Helper()
 		msg := "From: Alice <alice@example.net>\r\nTo: " + list + "@localhost\r\nSubject: " + subject + "\r\nMessage-ID: <" + list + "-1@example.net>\r\n\r\n" + body + "\r\n"
@@ -96,7 +78,7 @@ func TestSearchAcrossWikiAndLists(t *testing.T) {
 		t.Errorf("anonymous search finds the private message:\n%s", got)
 	}
 
-	out := call(t, inst, nil, "reindex")
+	out := inst.Call(t, nil, "reindex")
 	if !strings.Contains(out, "3 documents") {
 		t.Errorf("reindex says %q, want 3 documents", out)
 	}

@@ -33,8 +33,8 @@ func TestSMTPS(t *testing.T) {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(root)
-	call(t, inst, nil, "list", "create", "entraide")
-	call(t, inst, nil, "list", "members", "entraide", "add", "alice@example.net")
+	inst.Call(t, nil, "list", "create", "entraide")
+	inst.Call(t, nil, "list", "members", "entraide", "add", "alice@example.net")
 
 	for _, sni := range []string{"localhost", ""} {
 		conf := &tls.Config{RootCAs: roots, ServerName: sni}
@@ -57,7 +57,7 @@ func TestSMTPS(t *testing.T) {
 		}
 		c.Quit()
 	}
-	if out := call(t, inst, nil, "list", "export", "entraide"); strings.Count(out, "Subject: Par TLS") != 2 {
+	if out := inst.Call(t, nil, "list", "export", "entraide"); strings.Count(out, "Subject: Par TLS") != 2 {
 		t.Errorf("the two posts are not in the archive:\n%s", out)
 	}
 }

@@ -5,7 +5,6 @@ package browsertest
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"mime"
@@ -18,25 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"codeberg.org/placette/placette/internal/app"
 	"codeberg.org/placette/placette/internal/app/apptest"
-	"codeberg.org/placette/placette/internal/control"
 	"github.com/chromedp/chromedp"
 )
-
-// call runs a placette command against inst, as the command line would.
-func call(t *testing.T, inst *apptest.Instance, stdin io.Reader, name string, args ...string) string {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	if stdin == nil {
-		stdin = strings.NewReader("")
-	}
-	err := app.Call(context.Background(), inst.DataDir, &control.Call{Name: name, Args: args, Stdin: stdin, Stdout: &out, Stderr: &errOut})
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, errOut.String())
-	}
-	return out.String()
-}
 
 var words = strings.Fields("atelier médiation numérique tablette smartphone bibliothèque association bénévoles " +
 	"inscription courriel imprimante réunion accompagnement démarches administratives jeunes " +
@@ -105,13 +88,13 @@ func mimeWord(s string) string {
 // Message-ID that was imported.
 func TestArchiveJourney(t *testing.T) {
 	inst := apptest.Start(t)
-	call(t, inst, nil, "list", "create", "archives", "-title", "Les archives de l’association")
-	call(t, inst, nil, "list", "create", "bureau", "-title", "Bureau", "-private")
-	call(t, inst, nil, "list", "members", "bureau", "add", "karim@example.org")
+	inst.Call(t, nil, "list", "create", "archives", "-title", "Les archives de l’association")
+	inst.Call(t, nil, "list", "create", "bureau", "-title", "Bureau", "-private")
+	inst.Call(t, nil, "list", "members", "bureau", "add", "karim@example.org")
 
 	mbox, ids, bigRoot := archive(20000)
-	call(t, inst, bytes.NewReader(mbox), "list", "import", "archives", "archives.mbox")
-	call(t, inst, strings.NewReader("From karim@example.org Mon Nov 23 10:00:00 2026\nFrom: Karim <karim@example.org>\nTo: bureau@localhost\nSubject: Budget du bureau\nMessage-ID: <bureau-1@example.org>\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\nLe budget prévisionnel, strictement confidentiel.\n"),
+	inst.Call(t, bytes.NewReader(mbox), "list", "import", "archives", "archives.mbox")
+	inst.Call(t, strings.NewReader("From karim@example.org Mon Nov 23 10:00:00 2026\nFrom: Karim <karim@example.org>\nTo: bureau@localhost\nSubject: Budget du bureau\nMessage-ID: <bureau-1@example.org>\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\nLe budget prévisionnel, strictement confidentiel.\n"),
 		"list", "import", "bureau", "bureau.mbox")
 
 	b := New(t)
@@ -182,7 +165,7 @@ func TestArchiveJourney(t *testing.T) {
 	}
 
 	// Export: every Message-ID that went in comes out.
-	out := call(t, inst, nil, "list", "export", "archives")
+	out := inst.Call(t, nil, "list", "export", "archives")
 	got := map[string]bool{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)

@@ -70,17 +70,17 @@ func count(body string) int {
 func TestSearchJourney(t *testing.T) {
 	inst := apptest.Start(t)
 	admin := inst.CreateAdmin(t, "sam", "un mot de passe solide")
-	call(t, inst, nil, "list", "create", "archives", "-title", "Archives")
-	call(t, inst, nil, "list", "create", "entraide", "-title", "Entraide")
-	call(t, inst, nil, "list", "create", "bureau", "-title", "Bureau", "-private")
-	call(t, inst, nil, "list", "members", "bureau", "add", "karim@example.org")
+	inst.Call(t, nil, "list", "create", "archives", "-title", "Archives")
+	inst.Call(t, nil, "list", "create", "entraide", "-title", "Entraide")
+	inst.Call(t, nil, "list", "create", "bureau", "-title", "Bureau", "-private")
+	inst.Call(t, nil, "list", "members", "bureau", "add", "karim@example.org")
 
-	call(t, inst, bytes.NewReader(wikiPages(1000)), "wiki", "import")
+	inst.Call(t, bytes.NewReader(wikiPages(1000)), "wiki", "import")
 	mbox, _, _ := archive(20000)
-	call(t, inst, bytes.NewReader(mbox), "list", "import", "archives", "archives.mbox")
-	call(t, inst, strings.NewReader("From lea@example.org Mon Nov 23 10:00:00 2026\nFrom: Léa <lea@example.org>\nTo: entraide@localhost\nSubject: Une question\nMessage-ID: <entraide-1@example.org>\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\nQui sait réparer une clémentine numérique ? Et une tablette.\n"),
+	inst.Call(t, bytes.NewReader(mbox), "list", "import", "archives", "archives.mbox")
+	inst.Call(t, strings.NewReader("From lea@example.org Mon Nov 23 10:00:00 2026\nFrom: Léa <lea@example.org>\nTo: entraide@localhost\nSubject: Une question\nMessage-ID: <entraide-1@example.org>\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\nQui sait réparer une clémentine numérique ? Et une tablette.\n"),
 		"list", "import", "entraide", "entraide.mbox")
-	call(t, inst, strings.NewReader("From karim@example.org Mon Nov 23 11:00:00 2026\nFrom: Karim <karim@example.org>\nTo: bureau@localhost\nSubject: Ordre du jour\nMessage-ID: <bureau-1@example.org>\nDate: Mon, 23 Nov 2026 11:00:00 +0000\n\nLe point bergamote reste entre nous.\n"),
+	inst.Call(t, strings.NewReader("From karim@example.org Mon Nov 23 11:00:00 2026\nFrom: Karim <karim@example.org>\nTo: bureau@localhost\nSubject: Ordre du jour\nMessage-ID: <bureau-1@example.org>\nDate: Mon, 23 Nov 2026 11:00:00 +0000\n\nLe point bergamote reste entre nous.\n"),
 		"list", "import", "bureau", "bureau.mbox")
 
 	// The index catches up in the background.

@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"codeberg.org/placette/placette/internal/app"
+	"codeberg.org/placette/placette/internal/control"
 )
 
 // Instance is a running placette.
@@ -206,4 +207,21 @@ func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Call runs a placette command (a control call: "list", "wiki",
+// "reindex"…) against in, as the command line would, with stdin as its
+// input (can be nil), and returns its output; a failure fails t with the
+// command's error output.
+func (in *Instance) Call(t testing.TB, stdin io.Reader, name string, args ...string) string {
+	t.Helper()
+	var out, errOut strings.Builder
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	err := app.Call(context.Background(), in.DataDir, &control.Call{Name: name, Args: args, Stdin: stdin, Stdout: &out, Stderr: &errOut})
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, errOut.String())
+	}
+	return out.String()
 }
