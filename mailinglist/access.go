@@ -3,6 +3,8 @@ package mailinglist
 import (
 	"crypto/hmac"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -186,33 +188,32 @@ func (s *Service) RequestLogin(list, addr, lang string) error {
 
 // ReadableLists returns the private lists whose archives the visitor of r
 // may read through a member session (staff read every list: see
-// web.User.Staff), for the search index's visibility.
+// web.User.Staff), for the search index's visibility. It reads the lists
+// and memberships in one transaction.
 func (s *Service) ReadableLists(r *http.Request) []string {
 	addr := s.sessionAddr(r)
 	if addr == "" {
 		return nil
 	}
-	lists, err := s.Lists()
-	if err != nil {
-		s.logger.Error("list the lists", "error", err)
-		return nil
-	}
 	var out []string
-	for i := range lists {
-		l := &lists[i]
-		if !l.Private {
-			continue
-		}
-		if l.isModerator(addr) {
-			out = append(out, l.Name)
-			continue
-		}
-		s.cfg.DB.View(func(tx *bolt.Tx) error {
-			if m, err := getMember(tx, l.Name, addr); err == nil && m != nil {
+	err := s.cfg.DB.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketLists).ForEach(func(k, v []byte) error {
+			var l List
+			if err := json.Unmarshal(v, &l); err != nil {
+				return fmt.Errorf("list %q: %w", k, err)
+			}
+			if !l.Private {
+				return nil
+			}
+			if m, err := getMember(tx, l.Name, addr); l.isModerator(addr) || err == nil && m != nil {
 				out = append(out, l.Name)
 			}
 			return nil
 		})
+	})
+	if err != nil {
+		s.logger.Error("read the lists a member may read", "error", err)
+		return nil
 	}
 	return out
 }
