@@ -24,13 +24,8 @@ type historyPage struct {
 func (h historyPage) URL() string { return pageURL(h.Slug) }
 
 func (w *Wiki) history(rw http.ResponseWriter, r *http.Request) {
-	slug, ok := w.slugOf(rw, r)
+	slug, p, ok := w.historyOf(rw, r)
 	if !ok {
-		return
-	}
-	p := w.store.page(slug)
-	if p == nil || p.Redirect != "" {
-		w.shell.NotFound(rw, r)
 		return
 	}
 	revs, err := w.store.revisions(slug)
@@ -55,13 +50,8 @@ type diffPage struct {
 func (d diffPage) URL() string { return pageURL(d.Slug) }
 
 func (w *Wiki) diff(rw http.ResponseWriter, r *http.Request) {
-	slug, ok := w.slugOf(rw, r)
+	slug, p, ok := w.historyOf(rw, r)
 	if !ok {
-		return
-	}
-	p := w.store.page(slug)
-	if p == nil || p.Redirect != "" {
-		w.shell.NotFound(rw, r)
 		return
 	}
 	q := r.URL.Query()
@@ -109,13 +99,8 @@ type restorePage struct {
 func (rp restorePage) URL() string { return pageURL(rp.Slug) }
 
 func (w *Wiki) restoreForm(rw http.ResponseWriter, r *http.Request) {
-	slug, ok := w.slugOf(rw, r)
+	slug, p, ok := w.historyOf(rw, r)
 	if !ok {
-		return
-	}
-	p := w.store.page(slug)
-	if p == nil || p.Redirect != "" {
-		w.shell.NotFound(rw, r)
 		return
 	}
 	if a, _ := w.access(r, p); a != accessEdit {
@@ -134,13 +119,8 @@ func (w *Wiki) restoreForm(rw http.ResponseWriter, r *http.Request) {
 }
 
 func (w *Wiki) restore(rw http.ResponseWriter, r *http.Request) {
-	slug, ok := w.slugOf(rw, r)
+	slug, p, ok := w.historyOf(rw, r)
 	if !ok {
-		return
-	}
-	p := w.store.page(slug)
-	if p == nil || p.Redirect != "" {
-		w.shell.NotFound(rw, r)
 		return
 	}
 	if a, _ := w.access(r, p); a != accessEdit {
@@ -203,4 +183,20 @@ func (w *Wiki) protect(rw http.ResponseWriter, r *http.Request) {
 	}
 	w.invalidate(slug)
 	web.Redirect(rw, r, pageURL(slug))
+}
+
+// historyOf returns the slug of r and its page, which has a history: a
+// page that exists or existed, not a redirect left by a rename. Otherwise
+// it answers 404 (or a redirect to the canonical slug) and ok is false.
+func (w *Wiki) historyOf(rw http.ResponseWriter, r *http.Request) (string, *Page, bool) {
+	slug, ok := w.slugOf(rw, r)
+	if !ok {
+		return "", nil, false
+	}
+	p := w.store.page(slug)
+	if p == nil || p.Redirect != "" {
+		w.shell.NotFound(rw, r)
+		return "", nil, false
+	}
+	return slug, p, true
 }
