@@ -1,14 +1,18 @@
 // Package browsertest drives Debian's chromium from Go tests (chromedp),
 // headless and with JavaScript off by default, against a placette started
-// by apptest on loopback. The tests that use it are built with the
+// by apptest on loopback, and audits every page it loads with axe-core
+// (WCAG 2.1 A and AA). The tests that use it are built with the
 // "browser" tag, which the README's test command (test.sh) adds once it
-// has made sure chromium is installed:
+// has made sure chromium and axe-core (npm ci in the axe folder) are
+// installed:
 //
 //	go test -tags browser ./internal/browsertest/
 package browsertest
 
 import (
 	"context"
+	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -25,19 +29,27 @@ const Chromium = "/usr/bin/chromium"
 
 // Browser is one headless chromium with one tab, closed when its test ends.
 type Browser struct {
-	ctx context.Context
+	ctx    context.Context
+	script bool   // the pages may run JavaScript
+	audit  bool   // Load audits every HTML page
+	axeJS  string // axe-core's source
 }
 
 // Option changes how a browser starts.
 type Option func(*options)
 
 type options struct {
-	script bool
+	script  bool
+	noAudit bool
 }
 
 // WithScript lets the pages run JavaScript. Browsers start without it:
 // placette's pages must work without.
 func WithScript() Option { return func(o *options) { o.script = true } }
+
+// WithoutAudit makes Load leave pages unaudited (Audit still works): for
+// the test of the audit itself.
+func WithoutAudit() Option { return func(o *options) { o.noAudit = true } }
 
 // New starts chromium for t. A missing browser fails the test with what to
 // install.
@@ -46,6 +58,10 @@ func New(t testing.TB, opts ...Option) *Browser {
 	var o options
 	for _, f := range opts {
 		f(&o)
+	}
+	axeJS, err := readAxe()
+	if err != nil {
+		t.Fatal(err)
 	}
 	path, err := exec.LookPath(Chromium)
 	if err != nil {
@@ -80,13 +96,12 @@ func New(t testing.TB, opts ...Option) *Browser {
 		if o.script {
 			return nil
 		}
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
-		return err
+		return setScript(ctx, tg, false)
 	}))
 	if err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return &Browser{ctx: ctx}
+	return &Browser{ctx: ctx, script: o.script, audit: !o.noAudit, axeJS: axeJS}
 }
 
 // Run runs actions in the browser's tab, failing t on the first error.
@@ -101,7 +116,8 @@ func (b *Browser) Run(t testing.TB, actions ...chromedp.Action[chromedp.Void]) {
 
 // Load runs actions that lead to a new page (a navigation, a form
 // submitted, a link clicked), waits for that page to load, and returns its
-// HTTP status.
+// HTTP status. Every HTML page loaded is audited for accessibility (see
+// Audit) unless the browser was started WithoutAudit.
 func (b *Browser) Load(t testing.TB, actions ...chromedp.Action[chromedp.Void]) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
@@ -112,6 +128,13 @@ func (b *Browser) Load(t testing.TB, actions ...chromedp.Action[chromedp.Void]) 
 	}
 	if resp == nil {
 		t.Fatal("browser: no page loaded")
+	}
+	if b.audit && resp.MimeType == "text/html" {
+		name := resp.URL
+		if u, err := url.Parse(resp.URL); err == nil {
+			name = u.RequestURI()
+		}
+		b.Audit(t, fmt.Sprintf("%s (%d)", name, resp.Status))
 	}
 	return int(resp.Status)
 }
@@ -162,3 +185,9 @@ func (b *Browser) Location(t testing.TB) string {
 // Context returns the tab's context, for chromedp calls the helpers do not
 // cover.
 func (b *Browser) Context() context.Context { return b.ctx }
+
+// setScript turns the tab's JavaScript on or off.
+func setScript(ctx context.Context, tg *chromedp.Target, on bool) error {
+	_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on})
+	return err
+}
