@@ -10,6 +10,8 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"net/http"
+	"net/mail"
+	"net/smtp"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -189,6 +191,21 @@ func TestArchiveJourney(t *testing.T) {
 // mail to rcpt, waiting for it to be written.
 func mailedLink(t *testing.T, inst *apptest.Instance, rcpt string, re *regexp.Regexp) string {
 	t.Helper()
+	m := waitMail(t, inst, rcpt, func(m sentMail) bool { return re.MatchString(m.Text) }, "a link matching "+re.String())
+	return re.FindString(m.Text)
+}
+
+// sentMail is a message placette wrote to its local outbox (DATA/outbox,
+// one file per message and recipient).
+type sentMail struct {
+	Header mail.Header
+	Text   string // the body, its transfer encoding undone
+}
+
+// waitMail waits until inst's outbox holds a message to rcpt for which ok
+// is true, and returns it; what says what is awaited, for the failure.
+func waitMail(t *testing.T, inst *apptest.Instance, rcpt string, ok func(sentMail) bool, what string) sentMail {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		files, _ := filepath.Glob(filepath.Join(inst.DataDir, "outbox", "*.eml"))
@@ -197,15 +214,64 @@ func mailedLink(t *testing.T, inst *apptest.Instance, rcpt string, re *regexp.Re
 			if err != nil || !bytes.Contains(raw, []byte("X-Envelope-To: <"+rcpt+">")) {
 				continue
 			}
-			_, body, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
-			text, _ := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
-			if m := re.Find(text); m != nil {
-				return string(m)
+			msg, err := mail.ReadMessage(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatalf("outbox file %s: %v", f, err)
+			}
+			var body io.Reader = msg.Body
+			if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+				body = quotedprintable.NewReader(body)
+			}
+			text, err := io.ReadAll(body)
+			if err != nil {
+				t.Fatalf("outbox file %s: %v", f, err)
+			}
+			if m := (sentMail{Header: msg.Header, Text: string(text)}); ok(m) {
+				return m
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no mail to %s with a link matching %s in %d outbox files", rcpt, re, len(files))
+			t.Fatalf("no mail to %s with %s in %d outbox files", rcpt, what, len(files))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// members returns the addresses subscribed to list, from the command line.
+func members(t *testing.T, inst *apptest.Instance, list string) string {
+	t.Helper()
+	return inst.Call(t, nil, "list", "members", list, "export")
+}
+
+// post sends msg to rcpt through inst's SMTP listener, as a mail server
+// would deliver it (no TLS on loopback).
+func post(t *testing.T, inst *apptest.Instance, from, rcpt, msg string) {
+	t.Helper()
+	c, err := smtp.Dial(inst.Mail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Hello("mx.example.net"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail(from); err != nil {
+		t.Fatalf("MAIL FROM:<%s>: %v", from, err)
+	}
+	if err := c.Rcpt(rcpt); err != nil {
+		t.Fatalf("RCPT TO:<%s>: %v", rcpt, err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(w, strings.ReplaceAll(msg, "\n", "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("DATA: %v", err)
+	}
+	if err := c.Quit(); err != nil {
+		t.Fatal(err)
 	}
 }
