@@ -39,16 +39,33 @@ func (m *marks) add(en bool, ts []string) {
 
 // prefix2 returns the first two runes of s, lower case and folded.
 func prefix2(s string) string {
-	var b strings.Builder
+	var buf [8]byte
+	p, _ := appendPrefix2(buf[:0], s)
+	return string(p)
+}
+
+// appendPrefix2 appends the first two runes of s, lower case and folded,
+// to b, and says how many bytes the first one took, without allocating
+// (the highlighter asks for every word of the texts it marks).
+func appendPrefix2(b []byte, s string) ([]byte, int) {
+	first := 0
 	n := 0
 	for _, r := range s {
 		if n == 2 {
 			break
 		}
-		b.WriteString(foldRune(unicode.ToLower(r)))
+		r = unicode.ToLower(r)
+		if r < utf8.RuneSelf {
+			b = append(b, byte(r))
+		} else {
+			b = append(b, foldRune(r)...)
+		}
+		if n == 0 {
+			first = len(b)
+		}
 		n++
 	}
-	return b.String()
+	return b, first
 }
 
 // foldRune folds the accented letters of French (and a few more) to ASCII,
@@ -92,11 +109,11 @@ func foldString(s string) string {
 type highlighter struct {
 	an    analyzers
 	m     *marks
-	cache map[string]bool // lang + word -> whether it matches
+	cache [2]map[string]bool // French, English: word -> whether it matches
 }
 
 func (i *Index) newHighlighter(m *marks) *highlighter {
-	return &highlighter{an: i.an, m: m, cache: map[string]bool{}}
+	return &highlighter{an: i.an, m: m, cache: [2]map[string]bool{{}, {}}}
 }
 
 // matches reports whether word, analyzed as the document's language, is
@@ -105,19 +122,19 @@ func (h *highlighter) matches(word string, en bool) bool {
 	if h.m == nil {
 		return false
 	}
-	set, an := h.m.fr, h.an.fr
-	key := "f" + word
+	set, an, cache := h.m.fr, h.an.fr, h.cache[0]
 	if en {
-		set, an, key = h.m.en, h.an.en, "e"+word
+		set, an, cache = h.m.en, h.an.en, h.cache[1]
 	}
 	if len(set) == 0 {
 		return false
 	}
-	p := prefix2(word)
-	if !h.m.prefixes[p] && !h.m.prefixes[p[:min(len(p), 1)]] {
+	var buf [8]byte
+	p, first := appendPrefix2(buf[:0], word)
+	if !h.m.prefixes[string(p)] && !h.m.prefixes[string(p[:first])] {
 		return false
 	}
-	if v, ok := h.cache[key]; ok {
+	if v, ok := cache[word]; ok {
 		return v
 	}
 	v := false
@@ -127,7 +144,7 @@ func (h *highlighter) matches(word string, en bool) bool {
 			break
 		}
 	}
-	h.cache[key] = v
+	cache[word] = v
 	return v
 }
 
@@ -136,7 +153,12 @@ func (h *highlighter) matches(word string, en bool) bool {
 func eachWord(s string, fn func(start, end int)) {
 	start := -1
 	for i, r := range s {
-		in := unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+		var in bool
+		if r < utf8.RuneSelf {
+			in = 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+		} else {
+			in = unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+		}
 		switch {
 		case in && start < 0:
 			start = i

@@ -207,6 +207,11 @@ type Index struct {
 	// gen counts the changes to the index, for the result cache.
 	gen   atomic.Uint64
 	cache resultCache
+	// segFacets are the facet values' bitmaps of the segments (segments.go).
+	segFacets facetBitmaps
+	// noSegments makes every search go through bleve's collector (set by
+	// tests before use, to compare the two ways).
+	noSegments bool
 	// noCache turns the result cache off (set by benchmarks before use,
 	// to measure the searches themselves).
 	noCache bool

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"sort"
@@ -150,44 +151,74 @@ func (i *Index) Search(ctx context.Context, req Request) (*Result, error) {
 		cached.Took = time.Since(start)
 		return cached, nil
 	}
-	bq, marks := i.buildQuery(&q, req.Viewer)
-	if bq == nil {
+	c := i.compile(&q, req.Viewer)
+	if c == nil {
 		return res, nil // only stop words
 	}
-	sr := bleve.NewSearchRequestOptions(bq, req.PerPage, (req.Page-1)*req.PerPage, false)
-	sr.Fields = hitFields
-	if i.hasEN.Load() {
-		sr.Fields = hitFieldsEN
-	}
-	// One facet over one field: kinds, lists and tags together, split
-	// below (visiting one field per match instead of three); not counted
-	// again for another page or order of the same search.
+	// Facets are not counted again for another page or order of the same
+	// search.
 	facets, haveFacets := i.cache.getFacets(fkey, gen)
-	if !haveFacets {
-		sr.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, facetTerms))
+	from := (req.Page - 1) * req.PerPage
+	hl := i.newHighlighter(c.marks)
+	// The segments' bitmaps count the matches and their facets, and rank
+	// them by relevance, many times faster than bleve's collector (which
+	// scores every match through its query tree and reads every match's
+	// facets from doc values), for what most searches are: words and
+	// filters. bleve answers phrases, date ranges and the order by date.
+	ranked := false
+	if c.onBitmaps() && !i.noSegments {
+		rank := req.Sort != SortDate && len(c.texts) > 0
+		a, err := i.searchSegments(ctx, c, from, req.PerPage, rank, !haveFacets)
+		switch {
+		case err == nil:
+			res.Total = a.total
+			if !haveFacets {
+				facets, haveFacets = splitFacets(a.facets), true
+				i.cache.putFacets(fkey, gen, facets)
+			}
+			if rank {
+				for _, h := range a.hits {
+					res.Hits = append(res.Hits, i.hit(h.fields, h.score, hl))
+				}
+				ranked = true
+			}
+		case !errors.Is(err, errNoSegments):
+			return res, fmt.Errorf("search %q: %w", q.Words, err)
+		}
 	}
-	if req.Sort == SortDate {
-		sr.SortBy([]string{"-" + fieldTime, "-_score"})
+	if !ranked {
+		sr := bleve.NewSearchRequestOptions(c.query(), req.PerPage, from, false)
+		sr.Fields = hitFields
+		if i.hasEN.Load() {
+			sr.Fields = hitFieldsEN
+		}
+		// One facet over one field: kinds, lists and tags together, split
+		// below (visiting one field per match instead of three).
+		if !haveFacets {
+			sr.AddFacet(fieldFacet, bleve.NewFacetRequest(fieldFacet, facetTerms))
+		}
+		if req.Sort == SortDate {
+			sr.SortBy([]string{"-" + fieldTime, "-_score"})
+		}
+		sres, err := i.idx.SearchInContext(ctx, sr)
+		if err != nil {
+			return res, fmt.Errorf("search %q: %w", q.Words, err)
+		}
+		res.Total = sres.Total
+		for _, h := range sres.Hits {
+			res.Hits = append(res.Hits, i.hit(h.Fields, h.Score, hl))
+		}
+		if !haveFacets {
+			facets = splitFacets(facetCounts(sres.Facets[fieldFacet]))
+			i.cache.putFacets(fkey, gen, facets)
+		}
 	}
-	sres, err := i.idx.SearchInContext(ctx, sr)
-	if err != nil {
-		return res, fmt.Errorf("search %q: %w", q.Words, err)
-	}
-	res.Total = sres.Total
-	res.Pages = int((sres.Total + uint64(req.PerPage) - 1) / uint64(req.PerPage))
+	res.Pages = int((res.Total + uint64(req.PerPage) - 1) / uint64(req.PerPage))
 	if res.Pages > MaxPage {
 		res.Pages = MaxPage
 	}
-	hl := i.newHighlighter(marks)
-	for _, h := range sres.Hits {
-		res.Hits = append(res.Hits, i.hit(h.Fields, h.Score, hl))
-	}
-	if !haveFacets {
-		facets = splitFacets(sres.Facets[fieldFacet])
-		i.cache.putFacets(fkey, gen, facets)
-	}
 	res.Facets = facets
-	if sres.Total == 0 && len(q.Words) > 0 {
+	if res.Total == 0 && len(q.Words) > 0 {
 		res.Suggestion = i.suggest(ctx, req.Q, &q, req.Viewer)
 	}
 	res.Took = time.Since(start)
@@ -232,21 +263,30 @@ var (
 	hitFieldsEN = append(hitFields[:len(hitFields):len(hitFields)], fieldTitleEN, fieldTextEN)
 )
 
-// splitFacets splits the counts of fieldFacet into kinds, lists and tags,
-// each largest first (then by value) and at most facetSize long.
-func splitFacets(fr *bsearch.FacetResult) Facets {
-	var f Facets
+// facetCounts returns bleve's counts of fieldFacet's values.
+func facetCounts(fr *bsearch.FacetResult) map[string]int {
+	counts := map[string]int{}
 	if fr == nil || fr.Terms == nil {
-		return f
+		return counts
 	}
 	for _, t := range fr.Terms.Terms() {
+		counts[t.Term] = t.Count
+	}
+	return counts
+}
+
+// splitFacets splits the counts of fieldFacet's values into kinds, lists
+// and tags, each largest first (then by value) and at most facetSize long.
+func splitFacets(counts map[string]int) Facets {
+	var f Facets
+	for term, n := range counts {
 		switch {
-		case strings.HasPrefix(t.Term, facetKind):
-			f.Kinds = append(f.Kinds, FacetCount{Value: t.Term[len(facetKind):], Count: t.Count})
-		case strings.HasPrefix(t.Term, facetList):
-			f.Lists = append(f.Lists, FacetCount{Value: t.Term[len(facetList):], Count: t.Count})
-		case strings.HasPrefix(t.Term, facetTag):
-			f.Tags = append(f.Tags, FacetCount{Value: t.Term[len(facetTag):], Count: t.Count})
+		case strings.HasPrefix(term, facetKind):
+			f.Kinds = append(f.Kinds, FacetCount{Value: term[len(facetKind):], Count: n})
+		case strings.HasPrefix(term, facetList):
+			f.Lists = append(f.Lists, FacetCount{Value: term[len(facetList):], Count: n})
+		case strings.HasPrefix(term, facetTag):
+			f.Tags = append(f.Tags, FacetCount{Value: term[len(facetTag):], Count: n})
 		}
 	}
 	for _, fc := range []*[]FacetCount{&f.Kinds, &f.Lists, &f.Tags} {
@@ -264,55 +304,134 @@ func splitFacets(fr *bsearch.FacetResult) Facets {
 	return f
 }
 
-// buildQuery turns q into a bleve query, with the viewer's visibility as
-// a filter. It returns nil when q asks for nothing searchable, and the
-// analyzed terms to mark in snippets.
-func (i *Index) buildQuery(q *Query, v Visibility) (query.Query, *marks) {
-	mk := newMarks()
+// clause is one term of one field a document may hold, with its weight
+// in the score.
+type clause struct {
+	field, term string
+	boost       float64
+}
+
+func (c clause) query() query.Query {
+	t := termQuery(c.field, c.term)
+	if c.boost != 0 {
+		t.SetBoost(c.boost)
+	}
+	return t
+}
+
+// textMatch is what a word or a phrase of the query is looked for as: a
+// document matches if it holds one of the terms, or one of the phrases.
+// Phrases are what an analyzer makes several terms of ("mot de passe",
+// "tiers-lieu"): only bleve's phrase queries find them.
+type textMatch struct {
+	terms   []clause
+	phrases []query.Query
+}
+
+func (m textMatch) query() query.Query {
+	qs := make([]query.Query, 0, len(m.terms)+len(m.phrases))
+	for _, c := range m.terms {
+		qs = append(qs, c.query())
+	}
+	return bleve.NewDisjunctionQuery(append(qs, m.phrases...)...)
+}
+
+// compiled is a query ready to run, in parts that both bleve (query) and
+// the segments' bitmaps (segments.go) can answer.
+type compiled struct {
+	// texts must all match; a query without texts keeps every document
+	// its filters keep.
+	texts []textMatch
+	// filters must all match: each is a set of clauses of which a
+	// document holds one (kind, lists, tags, authors, visibility).
+	filters [][]clause
+	// dates is a date range, nil if none.
+	dates query.Query
+	// excluded may not match.
+	excluded []textMatch
+	// marks are the analyzed terms to mark in snippets.
+	marks *marks
+}
+
+// onBitmaps says the segments' bitmaps can answer c: no phrase and no date
+// range.
+func (c *compiled) onBitmaps() bool {
+	if c.dates != nil {
+		return false
+	}
+	for _, ms := range [][]textMatch{c.texts, c.excluded} {
+		for _, m := range ms {
+			if len(m.phrases) > 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// query returns c as a bleve query.
+func (c *compiled) query() query.Query {
 	var must []query.Query
-	var should bool
-	for _, w := range q.Words {
-		if tq := i.textQuery(w, mk); tq != nil {
-			must = append(must, tq)
-			should = true
+	for _, m := range c.texts {
+		must = append(must, m.query())
+	}
+	for _, f := range c.filters {
+		if len(f) == 1 {
+			must = append(must, f[0].query())
+			continue
 		}
-	}
-	for _, p := range q.Phrases {
-		if tq := i.textQuery(p, mk); tq != nil {
-			must = append(must, tq)
-			should = true
-		}
-	}
-	if (len(q.Words) > 0 || len(q.Phrases) > 0) && !should {
-		return nil, mk // only stop words: nothing to look for
-	}
-	if len(q.Kinds) == 1 { // both kinds is no filter
-		must = append(must, termQuery(fieldKind, q.Kinds[0]))
-	}
-	if len(q.Lists) > 0 {
-		var qs []query.Query
-		for _, l := range q.Lists {
-			qs = append(qs, termQuery(fieldList, l))
+		qs := make([]query.Query, 0, len(f))
+		for _, cl := range f {
+			qs = append(qs, cl.query())
 		}
 		must = append(must, bleve.NewDisjunctionQuery(qs...))
 	}
-	for _, t := range q.Tags {
-		ts := terms(i.an.tag, t)
-		if len(ts) == 0 {
-			continue
+	if c.dates != nil {
+		must = append(must, c.dates)
+	}
+	if len(c.texts) == 0 {
+		// Filters only: every document they keep, scored alike.
+		must = append(must, bleve.NewMatchAllQuery())
+	}
+	bq := bleve.NewBooleanQuery()
+	bq.AddMust(must...)
+	for _, m := range c.excluded {
+		bq.AddMustNot(m.query())
+	}
+	return bq
+}
+
+// compile reads q for the index, with the viewer's visibility as a filter.
+// It returns nil when q asks for nothing searchable (only stop words).
+func (i *Index) compile(q *Query, v Visibility) *compiled {
+	c := &compiled{marks: newMarks()}
+	for _, s := range append(q.Words[:len(q.Words):len(q.Words)], q.Phrases...) {
+		if m, ok := i.textMatch(s, c.marks); ok {
+			c.texts = append(c.texts, m)
 		}
-		must = append(must, termQuery(fieldTagNorm, ts[0]))
+	}
+	if (len(q.Words) > 0 || len(q.Phrases) > 0) && len(c.texts) == 0 {
+		return nil // only stop words: nothing to look for
+	}
+	if len(q.Kinds) == 1 { // both kinds is no filter
+		c.filters = append(c.filters, []clause{{field: fieldKind, term: q.Kinds[0]}})
+	}
+	if len(q.Lists) > 0 {
+		var f []clause
+		for _, l := range q.Lists {
+			f = append(f, clause{field: fieldList, term: l})
+		}
+		c.filters = append(c.filters, f)
+	}
+	for _, t := range q.Tags {
+		if ts := terms(i.an.tag, t); len(ts) > 0 {
+			c.filters = append(c.filters, []clause{{field: fieldTagNorm, term: ts[0]}})
+		}
 	}
 	for _, f := range q.From {
-		ts := terms(i.an.name, f)
-		if len(ts) == 0 {
-			continue
+		for _, t := range terms(i.an.name, f) {
+			c.filters = append(c.filters, []clause{{field: fieldAuthor, term: t}})
 		}
-		var qs []query.Query
-		for _, t := range ts {
-			qs = append(qs, termQuery(fieldAuthor, t))
-		}
-		must = append(must, bleve.NewConjunctionQuery(qs...))
 	}
 	if !q.After.IsZero() || !q.Before.IsZero() {
 		// Open ends as far dates: bleve's numeric ranges do not take
@@ -327,33 +446,21 @@ func (i *Index) buildQuery(q *Query, v Visibility) (query.Query, *marks) {
 		incl, excl := true, false
 		dq := bleve.NewDateRangeInclusiveQuery(start, end, &incl, &excl)
 		dq.SetField(fieldDate)
-		must = append(must, dq)
+		c.dates = dq
 	}
 	if !v.Staff {
-		acl := []query.Query{termQuery(fieldACL, aclPublic)}
+		acl := []clause{{field: fieldACL, term: aclPublic}}
 		for _, l := range v.Lists {
-			acl = append(acl, termQuery(fieldACL, aclList(l)))
+			acl = append(acl, clause{field: fieldACL, term: aclList(l)})
 		}
-		if len(acl) == 1 {
-			must = append(must, acl[0])
-		} else {
-			must = append(must, bleve.NewDisjunctionQuery(acl...))
-		}
+		c.filters = append(c.filters, acl)
 	}
-	bq := bleve.NewBooleanQuery()
-	if len(must) == 0 {
-		must = append(must, bleve.NewMatchAllQuery())
-	} else if !should {
-		// Filters only: every document they keep, scored alike.
-		must = append(must, bleve.NewMatchAllQuery())
-	}
-	bq.AddMust(must...)
 	for _, x := range q.Excluded {
-		if tq := i.textQuery(x, nil); tq != nil {
-			bq.AddMustNot(tq)
+		if m, ok := i.textMatch(x, nil); ok {
+			c.excluded = append(c.excluded, m)
 		}
 	}
-	return bq, mk
+	return c
 }
 
 func termQuery(field, term string) *query.TermQuery {
@@ -362,11 +469,11 @@ func termQuery(field, term string) *query.TermQuery {
 	return t
 }
 
-// textQuery returns the query for a word or a phrase s over the titles,
-// texts, authors and tags, French and English; nil if s is only stop
-// words. The analyzed terms are added to mk, if not nil.
-func (i *Index) textQuery(s string, mk *marks) query.Query {
-	var qs []query.Query
+// textMatch returns what a word or a phrase s is looked for as, over the
+// titles, texts, authors and tags, French and English; false if s is only
+// stop words. The analyzed terms are added to mk, if not nil.
+func (i *Index) textMatch(s string, mk *marks) (textMatch, bool) {
+	var m textMatch
 	for _, g := range []struct {
 		an          analysis.Analyzer
 		name        string
@@ -391,32 +498,26 @@ func (i *Index) textQuery(s string, mk *marks) query.Query {
 			boost float64
 		}{{g.title, 3}, {g.text, 1}} {
 			if len(ts) == 1 {
-				t := termQuery(f.field, ts[0])
-				t.SetBoost(f.boost)
-				qs = append(qs, t)
+				m.terms = append(m.terms, clause{field: f.field, term: ts[0], boost: f.boost})
 				continue
 			}
 			p := bleve.NewMatchPhraseQuery(s)
 			p.SetField(f.field)
 			p.Analyzer = g.name
 			p.SetBoost(f.boost)
-			qs = append(qs, p)
+			m.phrases = append(m.phrases, p)
 		}
 	}
-	if len(qs) == 0 {
-		return nil
+	if len(m.terms) == 0 && len(m.phrases) == 0 {
+		return m, false
 	}
 	if ts := terms(i.an.name, s); len(ts) == 1 {
-		t := termQuery(fieldAuthor, ts[0])
-		t.SetBoost(0.5)
-		qs = append(qs, t)
+		m.terms = append(m.terms, clause{field: fieldAuthor, term: ts[0], boost: 0.5})
 	}
 	if ts := terms(i.an.tag, s); len(ts) == 1 {
-		t := termQuery(fieldTagNorm, ts[0])
-		t.SetBoost(2)
-		qs = append(qs, t)
+		m.terms = append(m.terms, clause{field: fieldTagNorm, term: ts[0], boost: 2})
 	}
-	return bleve.NewDisjunctionQuery(qs...)
+	return m, true
 }
 
 // hit builds a Hit from the stored fields of a match.
@@ -471,8 +572,7 @@ func (i *Index) suggest(ctx context.Context, text string, q *Query, v Visibility
 		}
 		fq := *q
 		fq.Words, fq.Phrases, fq.Excluded = nil, nil, nil
-		filter, _ := i.buildQuery(&fq, v)
-		bq := bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(qs...), filter)
+		bq := bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(qs...), i.compile(&fq, v).query())
 		sr := bleve.NewSearchRequestOptions(bq, 10, 0, false)
 		sr.Fields = []string{fieldTitle, fieldText}
 		sres, err := i.idx.SearchInContext(ctx, sr)
