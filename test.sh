@@ -2,7 +2,7 @@
 # Runs every test of placette: the Go tests, then the journeys in a real
 # browser (Debian's chromium, installed here when it is missing), each page
 # of them audited with axe-core (installed here from npm, at the version
-# internal/browsertest/axe/package-lock.json pins, when it is missing).
+# internal/browsertest/testdata/axe/package-lock.json pins, when it is missing).
 # Extra arguments go to both "go test" runs (for example -race, -count=1).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -18,7 +18,7 @@ if ! command -v /usr/bin/chromium >/dev/null 2>&1; then
   apt_install chromium
 fi
 
-axe=internal/browsertest/axe
+axe=internal/browsertest/testdata/axe
 axe_version() { (cd "$axe" && node -p "$1" 2>/dev/null) || true; }
 if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ] ||
   [ "$(axe_version "require('./node_modules/axe-core/package.json').version")" != \
