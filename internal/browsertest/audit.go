@@ -15,8 +15,9 @@ import (
 // AxeDir is the folder, beside this file, whose package.json and
 // package-lock.json pin the axe-core release the audits run. Its
 // node_modules is not in the repository: "npm ci" there installs it, and
-// test.sh does so when it is missing.
-const AxeDir = "axe"
+// test.sh does so when it is missing. It is under testdata so that the go
+// tool and the repository's walks over its files leave node_modules alone.
+const AxeDir = "testdata/axe"
 
 // axeTags are the rule sets an audit runs: WCAG 2.0 and 2.1, levels A and
 // AA (what RGAA 4 maps to), and axe's best practices.

@@ -3,7 +3,7 @@
 // by apptest on loopback, and audits every page it loads with axe-core
 // (WCAG 2.1 A and AA). The tests that use it are built with the
 // "browser" tag, which the README's test command (test.sh) adds once it
-// has made sure chromium and axe-core (npm ci in the axe folder) are
+// has made sure chromium and axe-core (npm ci in testdata/axe) are
 // installed:
 //
 //	go test -tags browser ./internal/browsertest/
