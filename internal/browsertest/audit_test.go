@@ -20,10 +20,10 @@ func TestAuditFindsViolations(t *testing.T) {
 		switch r.URL.Path {
 		case "/bad":
 			// No lang, an image without text, pale grey on white, a field
-			// without a label.
+			// without a label, a field whose text is white on white.
 			w.Write([]byte(`<!doctype html><html><head><title>Mauvaise page</title></head><body><main>
 <h1>Titre</h1><img src="/x.png"><p style="color:#bbb;background:#fff">Un texte trop pâle.</p>
-<form><input type="text" name="q"></form>
+<form><input type="text" name="q"><input style="color:#fff;background:#fff" aria-label="Recherche" value="invisible"></form>
 <script>document.body.dataset.ran = "yes"</script></main></body></html>`))
 		case "/good":
 			w.Write([]byte(`<!doctype html><html lang="fr"><head><title>Bonne page</title></head><body><main>
@@ -51,6 +51,13 @@ func TestAuditFindsViolations(t *testing.T) {
 		if !slices.Contains(ids, want) {
 			t.Errorf("the audit missed %s; it found %v", want, ids)
 		}
+	}
+	invisible := false
+	for _, v := range found.Incomplete {
+		invisible = invisible || v.ID == "color-contrast" && slices.ContainsFunc(v.Nodes, axeNode.invisible)
+	}
+	if !invisible {
+		t.Errorf("the audit did not see the white-on-white field; undecided: %v", found.Incomplete)
 	}
 	// The page's own script never ran, JavaScript is still off, and axe
 	// is gone.

@@ -102,6 +102,7 @@ func TestSearchJourney(t *testing.T) {
 	b := New(t)
 	b.Open(t, inst.URL+"/")
 	b.Run(t, chromedp.SendKeys(chromedp.CSS(`#site-search`), "mediation seniors"))
+	b.Audit(t, "/ with a search typed") // what is typed must be readable
 	if status := b.Submit(t, `#site-search`); status != http.StatusOK {
 		t.Fatalf("search: status %d", status)
 	}
