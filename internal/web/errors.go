@@ -16,6 +16,7 @@ var (
 	ErrConflict        = errors.New("conflict")
 	ErrTooLarge        = errors.New("request body too large")
 	ErrTooManyRequests = errors.New("too many requests")
+	ErrBusy            = errors.New("server busy")
 	ErrExpiredForm     = errors.New("form expired or sent from elsewhere")
 )
 
@@ -37,6 +38,8 @@ func Status(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, ErrTooManyRequests):
 		return http.StatusTooManyRequests
+	case errors.Is(err, ErrBusy):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -66,11 +69,16 @@ func (s *Shell) Error(w http.ResponseWriter, r *http.Request, err error) {
 		key = "too_large"
 	case status == http.StatusTooManyRequests:
 		key = "too_many"
+	case status == http.StatusServiceUnavailable:
+		key = "busy"
 	default:
 		s.logger.Error("serve request", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
-	if status == http.StatusTooManyRequests {
+	switch status {
+	case http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", "60")
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "30")
 	}
 	s.RenderNoIndex(w, r, status, s.pages, "error.html", errorPage{Status: status, Key: key})
 }

@@ -341,6 +341,7 @@ func TestStatus(t *testing.T) {
 		{ErrTooLarge, 413},
 		{fmt.Errorf("read form: %w", &http.MaxBytesError{Limit: 10}), 413},
 		{ErrTooManyRequests, 429},
+		{ErrBusy, 503},
 		{errors.New("disk full"), 500},
 	}
 	for _, tt := range tests {

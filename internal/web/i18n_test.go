@@ -223,7 +223,7 @@ func TestTemplateKeysExist(t *testing.T) {
 // checks no catalog key shows raw.
 func TestErrorPagesTranslated(t *testing.T) {
 	shell, _, _ := newShell(t, Config{})
-	errs := []error{ErrNotFound, ErrBadRequest, ErrForbidden, ErrConflict, ErrTooLarge, ErrTooManyRequests, ErrExpiredForm, &http.MaxBytesError{Limit: 1}, os.ErrClosed}
+	errs := []error{ErrNotFound, ErrBadRequest, ErrForbidden, ErrConflict, ErrTooLarge, ErrTooManyRequests, ErrBusy, ErrExpiredForm, &http.MaxBytesError{Limit: 1}, os.ErrClosed}
 	for _, lang := range []string{"fr", "en"} {
 		for _, e := range errs {
 			t.Run(lang+"/"+e.Error(), func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"strings"
+	"time"
 )
 
 // Wrap puts next inside the shell: panics become a 500 page; security
@@ -163,6 +164,10 @@ func isSafeMethod(m string) bool {
 // protect limits the body of every state-changing request, parses its
 // form, and checks it came from one of our own pages: the browser's
 // cross-origin signals (http.CrossOriginProtection) and the form's token.
+// A body that declares a length past the limit is refused before it is
+// read; the others, unless they declare a small length (most forms:
+// logins, edits of ordinary pages), take their share of the memory budget
+// first, so that slow uploads cannot hold back the small forms.
 func (s *Shell) protect(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isSafeMethod(r.Method) {
@@ -171,10 +176,27 @@ func (s *Shell) protect(next http.Handler) http.Handler {
 		}
 		limit := s.cfg.MaxFormBytes
 		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if ct == "multipart/form-data" {
+		multipart := ct == "multipart/form-data"
+		if multipart {
 			limit = s.cfg.MaxUploadBytes
 		}
+		if r.ContentLength > limit {
+			s.Error(w, r, ErrTooLarge)
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if r.ContentLength < 0 || r.ContentLength > smallBody {
+			cost := bodyMemory(r.ContentLength, limit, multipart, s.cfg.MaxBodyMemory)
+			ctx, cancel := context.WithTimeout(r.Context(), s.bodyWait)
+			ok := s.bodies.take(ctx, cost)
+			cancel()
+			if !ok {
+				s.logger.Warn("request refused", "reason", "bodies_memory", "method", r.Method, "path", r.URL.Path)
+				s.Error(w, r, ErrBusy)
+				return
+			}
+			defer s.bodies.give(cost)
+		}
 		if s.isBypassed(r) {
 			next.ServeHTTP(w, r)
 			return
@@ -184,8 +206,8 @@ func (s *Shell) protect(next http.Handler) http.Handler {
 			return
 		}
 		var err error
-		if ct == "multipart/form-data" {
-			err = r.ParseMultipartForm(1 << 20)
+		if multipart {
+			err = r.ParseMultipartForm(multipartMemory)
 			if r.MultipartForm != nil {
 				// The server removes the temporary files of the request it
 				// made, not those of the copies the middleware made with
@@ -210,6 +232,41 @@ func (s *Shell) protect(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// smallBody is the largest declared length of a body that does not count
+// against the memory budget.
+const smallBody = 64 << 10
+
+// multipartMemory is how many bytes of a multipart form's files are kept
+// in memory; the rest goes to temporary files. net/http keeps up to 10 MiB
+// more for its other fields.
+const multipartMemory = 1 << 20
+
+// bodyWait is how long a request waits for its share of the memory budget
+// of bodies before it is answered with a 503.
+const bodyWait = 30 * time.Second
+
+// formCopies is how many times the bytes of a form's body are held in
+// memory at once: as read, as parsed values, and in the handler's copies
+// (a page's text normalised, then shown again in the form when refused).
+const formCopies = 4
+
+// bodyMemory returns the share of the memory budget that reading a body of
+// length bytes (-1 when it is not declared) under limit takes: the length,
+// or the limit when it is not declared; for a form, formCopies times that;
+// never more than the whole budget. A multipart form's files past
+// multipartMemory go to temporary files, but the handler reads an
+// attachment back into memory: its share is its length.
+func bodyMemory(length, limit int64, multipart bool, budget int64) int64 {
+	n := limit
+	if length >= 0 {
+		n = length
+	}
+	if !multipart {
+		n *= formCopies
+	}
+	return min(n, budget)
 }
 
 // isBypassed reports whether r matches a pattern given to BypassCSRF.

@@ -57,6 +57,11 @@ type Config struct {
 	MaxFormBytes int64
 	// MaxUploadBytes limits the body of a multipart form (default 16 MiB).
 	MaxUploadBytes int64
+	// MaxBodyMemory bounds the memory that the bodies of the requests
+	// being answered may hold at once (default 16 MiB), bodies under 64
+	// KiB aside: a request whose body would pass it waits for others to
+	// be answered, then gets a 503.
+	MaxBodyMemory int64
 	// SessionTTL is how long a login lasts without use (default 30 days).
 	SessionTTL time.Duration
 }
@@ -100,6 +105,8 @@ type Shell struct {
 	now      func() time.Time
 	csrfProt *http.CrossOriginProtection
 	pages    *Templates // the shell's own pages
+	bodies   *budget    // the memory request bodies may hold (Config.MaxBodyMemory)
+	bodyWait time.Duration
 
 	users    atomic.Pointer[userSourceBox]
 	settings atomic.Pointer[Settings]
@@ -120,6 +127,9 @@ func NewShell(db *store.DB, cfg Config, logger *slog.Logger) (*Shell, error) {
 	}
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 16 << 20
+	}
+	if cfg.MaxBodyMemory <= 0 {
+		cfg.MaxBodyMemory = 16 << 20
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 30 * 24 * time.Hour
@@ -145,6 +155,8 @@ func NewShell(db *store.DB, cfg Config, logger *slog.Logger) (*Shell, error) {
 		assets:   assets,
 		now:      time.Now,
 		csrfProt: http.NewCrossOriginProtection(),
+		bodies:   newBudget(cfg.MaxBodyMemory),
+		bodyWait: bodyWait,
 	}
 	err = db.View(func(tx *bolt.Tx) error {
 		s.secret = append([]byte(nil), tx.Bucket([]byte(bucketSettings)).Get([]byte("secret"))...)
