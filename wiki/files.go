@@ -191,18 +191,16 @@ func (w *Wiki) upload(rw http.ResponseWriter, r *http.Request) {
 		w.shell.Error(rw, r, err)
 		return
 	}
-	content, err := io.ReadAll(io.LimitReader(f, w.cfg.MaxFileBytes+1))
-	f.Close()
-	if err != nil {
+	defer f.Close()
+	// The type shows in the first 512 bytes: the defences run before the
+	// whole file is read into memory, so that refused uploads cost little.
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		w.shell.Error(rw, r, err)
 		return
 	}
-	if int64(len(content)) > w.cfg.MaxFileBytes {
-		data.Error = "wiki.files.error.too_large"
-		w.renderFiles(rw, r, http.StatusRequestEntityTooLarge, data, nil)
-		return
-	}
-	ct, ok := sniff(content)
+	ct, ok := sniff(head[:n])
 	if !ok {
 		data.Error = "wiki.files.error.type"
 		w.renderFiles(rw, r, http.StatusUnsupportedMediaType, data, nil)
@@ -217,6 +215,20 @@ func (w *Wiki) upload(rw http.ResponseWriter, r *http.Request) {
 	if !v.OK {
 		data.Error = v.Reason
 		w.renderFiles(rw, r, statusOfReason(v.Reason), data, &v.Form)
+		return
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		w.shell.Error(rw, r, err)
+		return
+	}
+	content, err := io.ReadAll(io.LimitReader(f, w.cfg.MaxFileBytes+1))
+	if err != nil {
+		w.shell.Error(rw, r, err)
+		return
+	}
+	if int64(len(content)) > w.cfg.MaxFileBytes {
+		data.Error = "wiki.files.error.too_large"
+		w.renderFiles(rw, r, http.StatusRequestEntityTooLarge, data, nil)
 		return
 	}
 	if err := w.attach(slug, name, ct, content, w.writer(r, data.Pseudonym)); err != nil {
