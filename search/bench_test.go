@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -305,4 +307,28 @@ func BenchmarkImport(b *testing.B) {
 		b.ReportMetric(float64(len(keys))/took.Seconds(), "docs/s")
 		b.ReportMetric(took.Seconds(), "s")
 	}
+}
+
+// BenchmarkSearchPage serves /search?q=atelier from every CPU at once, the
+// result cache off: the search, its page's template and the shell's
+// middleware, without the network. searches/s is the throughput.
+func BenchmarkSearchPage(b *testing.B) {
+	f, _, _ := benchIndex(b)
+	f.close()
+	f.open()
+	f.idx.noCache = true
+	srv := f.server(b)
+	handler := srv.Config.Handler
+	t0 := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, httptest.NewRequest("GET", "/search?q=atelier", nil))
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d", rec.Code)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "searches/s")
 }

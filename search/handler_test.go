@@ -16,7 +16,7 @@ import (
 
 // server serves the search pages over f's index; a request with the header
 // X-Member: bureau reads the private list bureau.
-func (f *fixture) server(t *testing.T) *httptest.Server {
+func (f *fixture) server(t testing.TB) *httptest.Server {
 	t.Helper()
 	shell, err := web.NewShell(f.db, web.Config{}, slog.New(slog.DiscardHandler))
 	if err != nil {

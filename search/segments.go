@@ -112,7 +112,11 @@ func (i *Index) searchSegments(ctx context.Context, c *compiled, from, size int,
 
 	top := &hitHeap{segs: segs}
 	want := from + size
-	var scores []float32
+	scores, _ := i.scores.Get().(*[]float32)
+	if scores == nil {
+		scores = new([]float32)
+	}
+	defer i.scores.Put(scores)
 	for s, ss := range segs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -144,11 +148,11 @@ func (i *Index) searchSegments(ctx context.Context, c *compiled, from, size int,
 		if !rank {
 			continue
 		}
-		if uint64(cap(scores)) < seg.Count() {
-			scores = make([]float32, seg.Count())
+		if uint64(cap(*scores)) < seg.Count() {
+			*scores = make([]float32, seg.Count())
 		}
-		scores = scores[:seg.Count()]
-		clear(scores)
+		sc := (*scores)[:seg.Count()]
+		clear(sc)
 		for t, lists := range perSeg[s].lists {
 			for k, pl := range lists {
 				if pl == nil {
@@ -164,14 +168,14 @@ func (i *Index) searchSegments(ctx context.Context, c *compiled, from, size int,
 					if p == nil {
 						break
 					}
-					scores[p.Number()] += w * float32(math.Sqrt(float64(p.Frequency()))*p.Norm())
+					sc[p.Number()] += w * float32(math.Sqrt(float64(p.Frequency()))*p.Norm())
 				}
 			}
 		}
 		it := match.Iterator()
 		for it.HasNext() {
 			doc := it.Next()
-			top.offer(segHit{score: scores[doc], seg: s, doc: doc}, want)
+			top.offer(segHit{score: sc[doc], seg: s, doc: doc}, want)
 		}
 	}
 	if !rank {
