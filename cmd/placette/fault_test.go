@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"fmt"
@@ -575,4 +576,93 @@ func TestKillDuringWikiSaves(t *testing.T) {
 			return fmt.Sprintf("after the restart searching %s (revision %d of %s) does not find the page", word, current, slug)
 		})
 	}
+}
+
+// TestKillDuringWikiImport kills the server (SIGKILL) in the middle of a
+// wiki import (TestKillDuringImport does it to a list import): after a
+// restart, every page committed before the kill is whole, and the search
+// index catches up with all of them.
+func TestKillDuringWikiImport(t *testing.T) {
+	t.Parallel()
+	bin := binary(t)
+	dir := apptest.TempDir(t)
+	data := filepath.Join(dir, "data")
+	pages := filepath.Join(dir, "pages")
+	if err := os.Mkdir(pages, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	const total = 3000
+	page := func(i int) string {
+		return fmt.Sprintf("---\ntitle: Fiche %d\ntags: [atelier]\n---\n# Fiche %d\n\nUn atelier sur la citrouille, repère %s.\n", i, i, marker("zf", i))
+	}
+	for i := range total {
+		if err := os.WriteFile(filepath.Join(pages, fmt.Sprintf("fiche-%d.md", i)), []byte(page(i)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := startProc(t, bin, data)
+	imp := exec.Command(bin, "wiki", "import", pages, "-data", data)
+	imp.Env = []string{"HOME=" + data}
+	stderr, err := imp.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := imp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill the server once the import has committed a few batches.
+	sc := bufio.NewScanner(stderr)
+	for n := 0; n < 3 && sc.Scan(); {
+		if strings.Contains(sc.Text(), "pages read") {
+			n++
+		}
+	}
+	p.kill(t)
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	imp.Wait() // fails: the server is gone
+
+	p = startProc(t, bin, data)
+	out := filepath.Join(dir, "export.zip")
+	runCLI(t, bin, data, "", "wiki", "export", "-o", out)
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	stored := 0
+	for _, f := range zr.File {
+		var i int
+		if _, err := fmt.Sscanf(f.Name, "fiche-%d.md", &i); err != nil {
+			continue
+		}
+		stored++
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "Un atelier sur la citrouille, repère "+marker("zf", i)) {
+			t.Errorf("page %d after the restart is not the one imported:\n%s", i, b)
+		}
+	}
+	if stored < 300 {
+		t.Fatalf("%d of %d pages after the restart, want the 300 committed before the kill at least", stored, total)
+	}
+	t.Logf("the kill came at %d of %d pages", stored, total)
+	c := &http.Client{}
+	base := "http://" + p.http
+	var n int
+	waitFor(t, 2*time.Minute, func() bool {
+		n = searchCount(t, c, base, "citrouille", "wiki")
+		return n == stored
+	}, func() string {
+		return fmt.Sprintf("after the restart the index finds %d of the %d stored pages", n, stored)
+	})
 }
