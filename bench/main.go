@@ -96,7 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (o options, ref [2]string, err 
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.Src, "src", "", "placette's source `folder` (default: the module root above the current folder)")
-	fs.StringVar(&o.Shared, "shared", "", "the shared `folder` with bench/gen_*.py (default: ../shared beside the source folder)")
+	fs.StringVar(&o.Shared, "shared", "", "the shared `folder` with bench/gen_*.py (default: ../shared beside the module root)")
 	fs.BoolVar(&o.Quick, "quick", false, "a quick check that the harness runs: 100 pages, 2,000 messages, 1 s per measurement, one pass, arm64 binary only")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary folder (data, logs, binaries)")
 	fs.DurationVar(&o.Duration, "duration", 5*time.Second, "length of each load measurement")
@@ -228,14 +228,15 @@ func (h *harness) logf(format string, args ...any) {
 
 // run runs every pass and returns the report, partial if err is not nil.
 func (h *harness) run(ctx context.Context) (*report, error) {
-	var err error
+	root, err := moduleRoot()
+	if err != nil && (h.o.Src == "" || h.o.Shared == "") {
+		return nil, err
+	}
 	if h.o.Src == "" {
-		if h.o.Src, err = moduleRoot(); err != nil {
-			return nil, err
-		}
+		h.o.Src = root
 	}
 	if h.o.Shared == "" {
-		h.o.Shared = filepath.Join(h.o.Src, "..", "shared")
+		h.o.Shared = filepath.Join(root, "..", "shared")
 	}
 	if _, err := os.Stat(filepath.Join(h.o.Shared, "bench", "gen_mbox.py")); err != nil {
 		return nil, fmt.Errorf("no data generators in %s (-shared): %w", h.o.Shared, err)

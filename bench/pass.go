@@ -135,7 +135,7 @@ func (h *harness) pass(ctx context.Context, i int, pr *passResult, rep *report) 
 	if err := sleep(ctx, h.o.Idle); err != nil {
 		return err
 	}
-	if pr.AtRest, err = readStatus(srv.pid()); err != nil {
+	if pr.AtRest, err = readMem(srv.pid(), srv.fileClass()); err != nil {
 		return err
 	}
 
@@ -153,7 +153,7 @@ func (h *harness) pass(ctx context.Context, i int, pr *passResult, rep *report) 
 	if err := sleep(ctx, h.o.Idle); err != nil {
 		return err
 	}
-	if pr.AfterRestart, err = readStatus(srv.pid()); err != nil {
+	if pr.AfterRestart, err = readMem(srv.pid(), srv.fileClass()); err != nil {
 		return err
 	}
 	if n, err := searchCount(ctx, web, srv, "list:bench"); err != nil || n != pr.Imported {
@@ -198,7 +198,7 @@ func (h *harness) pass(ctx context.Context, i int, pr *passResult, rep *report) 
 			if err := resetPeak(srv.pid()); err == nil {
 				pr.Peak64HWM = -1 // to be read
 			}
-			sampler = sampleRSS(srv.pid(), 50*time.Millisecond)
+			sampler = sampleRSS(srv.pid(), 50*time.Millisecond, srv.fileClass())
 		}
 		for _, p := range []string{pageWiki, pageThread, pageList, pageSearch, pageSearchFresh} {
 			m := measure{Page: p, URL: paths[p][0], Bytes: len(bodies[p])}

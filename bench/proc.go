@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,9 @@ type memStatus struct {
 	RssAnon  int64 `json:"rss_anon"`  // the program's own memory: Go heap, stacks, runtime
 	RssFile  int64 `json:"rss_file"`  // pages of mapped files: the binary's text, the database
 	RssShmem int64 `json:"rss_shmem"` // shared memory
+	// Files is RssFile by what is mapped ("placette.db", "index", "binary",
+	// "other"), from /proc/PID/smaps; nil when it could not be read.
+	Files map[string]int64 `json:"rss_file_by_mapping,omitempty"`
 }
 
 // parseStatus reads the memory lines of a /proc/PID/status file ("VmRSS:
@@ -70,6 +74,92 @@ func readStatus(pid int) (memStatus, error) {
 	return parseStatus(bytes.NewReader(b))
 }
 
+// parseSmaps adds up the file-backed resident memory of the mappings of
+// a /proc/PID/smaps file (each mapping's Rss less its Anonymous pages, the
+// file's pages copied on write), by the class that class gives their
+// file's path. Mappings without a file ([heap], [stack], anonymous ones)
+// are left out.
+func parseSmaps(r io.Reader, class func(path string) string) (map[string]int64, error) {
+	out := map[string]int64{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	key := "" // the class of the current mapping; "" for none
+	var rss int64
+	flush := func() {
+		if key != "" && rss > 0 {
+			out[key] += rss
+		}
+		key, rss = "", 0
+	}
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		if !strings.HasSuffix(f[0], ":") { // a mapping: address perms offset dev inode [path]
+			flush()
+			if len(f) >= 6 && strings.HasPrefix(f[5], "/") {
+				key = class(strings.Join(f[5:], " "))
+			}
+			continue
+		}
+		if key == "" || len(f) != 3 || f[2] != "kB" {
+			continue
+		}
+		n, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("smaps: %s: %w", f[0], err)
+		}
+		switch f[0] {
+		case "Rss:":
+			rss += n * 1024
+		case "Anonymous:":
+			rss -= n * 1024
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	flush()
+	return out, nil
+}
+
+// fileClass returns the class of a mapped file of placette: its
+// database, its search index, its binary, or other.
+func fileClass(data, bin string) func(string) string {
+	index := filepath.Join(data, "index") + string(filepath.Separator)
+	return func(path string) string {
+		path = strings.TrimSuffix(path, " (deleted)")
+		switch {
+		case path == filepath.Join(data, "placette.db"):
+			return "placette.db"
+		case strings.HasPrefix(path, index):
+			return "index"
+		case path == bin:
+			return "binary"
+		}
+		return "other"
+	}
+}
+
+// readMem returns the memory of the process pid, its file-backed part by
+// mapping classed by class.
+func readMem(pid int, class func(string) string) (memStatus, error) {
+	m, err := readStatus(pid)
+	if err != nil {
+		return m, err
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return m, nil // the breakdown is a bonus
+	}
+	defer f.Close()
+	if files, err := parseSmaps(f, class); err == nil {
+		m.Files = files
+	}
+	return m, nil
+}
+
 // resetPeak resets the VmHWM of the process pid to its current VmRSS
 // (Linux 4.0 and later).
 func resetPeak(pid int) error {
@@ -86,7 +176,7 @@ type rssSampler struct {
 	max memStatus
 }
 
-func sampleRSS(pid int, every time.Duration) *rssSampler {
+func sampleRSS(pid int, every time.Duration, class func(string) string) *rssSampler {
 	s := &rssSampler{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
@@ -96,6 +186,11 @@ func sampleRSS(pid int, every time.Duration) *rssSampler {
 			if m, err := readStatus(pid); err == nil {
 				s.mu.Lock()
 				if m.VmRSS > s.max.VmRSS {
+					if class != nil {
+						if full, err := readMem(pid, class); err == nil && full.VmRSS > 0 {
+							m.Files = full.Files
+						}
+					}
 					s.max = m
 				}
 				s.mu.Unlock()

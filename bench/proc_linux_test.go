@@ -15,9 +15,9 @@ func TestReadStatusSelf(t *testing.T) {
 	if m.VmRSS <= 0 || m.VmHWM < m.VmRSS {
 		t.Errorf("implausible: %+v", m)
 	}
-	s := sampleRSS(os.Getpid(), time.Millisecond)
+	s := sampleRSS(os.Getpid(), time.Millisecond, func(string) string { return "any" })
 	time.Sleep(10 * time.Millisecond)
-	if max := s.Stop(); max.VmRSS <= 0 {
+	if max := s.Stop(); max.VmRSS <= 0 || max.Files["any"] <= 0 {
 		t.Errorf("the sampler saw nothing: %+v", max)
 	}
 }

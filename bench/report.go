@@ -128,7 +128,7 @@ func passRows(p *passResult, d *dataset, o options) []row {
 		add(loadRow(p, m, full(d)))
 	}
 	peak := p.Peak64.VmRSS
-	fig := fmt.Sprintf("%s sampled every 50 ms (%s anon, %s file)", mb(p.Peak64.VmRSS), mb(p.Peak64.RssAnon), mb(p.Peak64.RssFile))
+	fig := fmt.Sprintf("%s sampled every 50 ms (%s anon, %s file%s)", mb(p.Peak64.VmRSS), mb(p.Peak64.RssAnon), mb(p.Peak64.RssFile), filesFigure(p.Peak64.Files))
 	if p.Peak64HWM > 0 {
 		peak = max(peak, p.Peak64HWM)
 		fig = fmt.Sprintf("VmHWM %s; %s", mb(p.Peak64HWM), fig)
@@ -227,7 +227,22 @@ func clientsName(n int) string {
 
 // memFigure shows a memory status.
 func memFigure(m memStatus) string {
-	return fmt.Sprintf("%s RSS: %s anon (RssAnon) + %s file-backed (RssFile)", mb(m.VmRSS), mb(m.RssAnon), mb(m.RssFile))
+	return fmt.Sprintf("%s RSS: %s anon (RssAnon) + %s file-backed (RssFile%s)", mb(m.VmRSS), mb(m.RssAnon), mb(m.RssFile), filesFigure(m.Files))
+}
+
+// filesFigure shows the file-backed memory by mapping: ": placette.db
+// 90.0 MB, …", or nothing.
+func filesFigure(files map[string]int64) string {
+	var parts []string
+	for _, k := range []string{"placette.db", "index", "binary", "other"} {
+		if n, ok := files[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s %s", k, mb(n)))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, ", ")
 }
 
 // mb shows n bytes in MB (10^6 bytes).

@@ -75,6 +75,9 @@ func (s *placette) stop() error {
 	return err
 }
 
+// fileClass classes the files placette maps, for readMem.
+func (s *placette) fileClass() func(string) string { return fileClass(s.data, s.bin) }
+
 // pid returns the id of the running process.
 func (s *placette) pid() int { return s.p.pid() }
 
