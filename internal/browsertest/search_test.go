@@ -42,7 +42,7 @@ func wikiPages(n int) []byte {
 	return buf.Bytes()
 }
 
-var resultsCount = regexp.MustCompile(`id="results" role="status">([\d\s\x{a0}\x{202f},.]+) résultat`)
+var resultsCount = regexp.MustCompile(`id="results"[^>]*>([\d\s\x{a0}\x{202f},.]+) résultat`)
 
 // count returns the number of results a search page announces, or -1.
 func count(body string) int {
