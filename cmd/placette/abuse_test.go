@@ -29,6 +29,9 @@ import (
 // the limits answer with clear errors. The SMTP protocol abuses (open
 // relay, smuggling, stalled clients, per-network limits) are in the
 // mailinglist package, against its in-process server.
+//
+// They do not call t.Parallel: run beside the package's other tests, the
+// load they make slowed those down threefold on a two-core machine.
 
 // memBound is how much the server's resident memory may grow under an
 // abuse: generous, since the point is that it stays bounded. Large bodies
@@ -105,7 +108,6 @@ func abuseServer(t *testing.T) (*proc, *http.Client) {
 // them all, and meanwhile a normal visitor gets /healthz and pages. Once
 // the abusers leave, mail is taken again. Memory stays bounded.
 func TestAbuseConnections(t *testing.T) {
-	t.Parallel()
 	p, _ := abuseServer(t)
 	before, _ := procMem(t, p.pid())
 
@@ -218,7 +220,6 @@ func TestAbuseConnections(t *testing.T) {
 // time and never finish. The server cuts each of them off (its header
 // read timeout) and serves others meanwhile.
 func TestAbuseSlowloris(t *testing.T) {
-	t.Parallel()
 	p, _ := abuseServer(t)
 	const n = 200
 	var (
@@ -381,7 +382,6 @@ func multipartUpload(fields url.Values, size int64) (string, io.Reader, int64) {
 // so, or the form again with its error), never a 500; the server's
 // memory stays bounded, and others are served.
 func TestAbuseOversized(t *testing.T) {
-	t.Parallel()
 	p, _ := abuseServer(t)
 	inst := p.instance()
 
@@ -501,7 +501,6 @@ func TestAbuseOversized(t *testing.T) {
 // requests, by the web form and by mail, is cut short with a clear answer
 // on the web and at most a few confirmation mails.
 func TestAbuseFloods(t *testing.T) {
-	t.Parallel()
 	p, admin := abuseServer(t)
 	inst := p.instance()
 
