@@ -8,34 +8,59 @@ import (
 // A budget shares a number of bytes between requests: each takes its
 // share before reading its body into memory and gives it back when it is
 // answered, so that many large bodies at once wait for each other instead
-// of filling the memory. It is safe for concurrent use.
+// of filling the memory. Waiters are served in turn, so that a large body
+// is not passed over forever by smaller ones. It is safe for concurrent
+// use.
 type budget struct {
-	mu    sync.Mutex    // guards free and freed
-	free  int64         // bytes not taken
-	freed chan struct{} // closed, and replaced, when bytes are given back
+	mu      sync.Mutex // guards free and waiting
+	free    int64      // bytes not taken
+	waiting []*budgetWaiter
 }
 
-func newBudget(n int64) *budget {
-	return &budget{free: n, freed: make(chan struct{})}
+// budgetWaiter is a take waiting for its turn; ready is closed once its
+// bytes are taken for it.
+type budgetWaiter struct {
+	n     int64
+	ready chan struct{}
 }
 
-// take takes n bytes, waiting until they are free or ctx is done; it
-// reports whether it took them. n must not exceed the whole budget.
+func newBudget(n int64) *budget { return &budget{free: n} }
+
+// take takes n bytes, waiting until they are free and the takes that
+// waited before are served, or until ctx is done; it reports whether it
+// took them. n must not exceed the whole budget.
 func (b *budget) take(ctx context.Context, n int64) bool {
-	for {
-		b.mu.Lock()
-		if b.free >= n {
-			b.free -= n
-			b.mu.Unlock()
-			return true
-		}
-		freed := b.freed
+	b.mu.Lock()
+	if len(b.waiting) == 0 && b.free >= n {
+		b.free -= n
 		b.mu.Unlock()
+		return true
+	}
+	w := &budgetWaiter{n: n, ready: make(chan struct{})}
+	b.waiting = append(b.waiting, w)
+	b.mu.Unlock()
+	select {
+	case <-w.ready:
+		return true
+	case <-ctx.Done():
+		b.mu.Lock()
+		defer b.mu.Unlock()
 		select {
-		case <-freed:
-		case <-ctx.Done():
-			return false
+		case <-w.ready:
+			// Served meanwhile: give the bytes back.
+			b.free += n
+			b.serve()
+		default:
+			for i, o := range b.waiting {
+				if o == w {
+					b.waiting = append(b.waiting[:i], b.waiting[i+1:]...)
+					break
+				}
+			}
+			// The waiters behind it may fit now.
+			b.serve()
 		}
+		return false
 	}
 }
 
@@ -44,6 +69,16 @@ func (b *budget) give(n int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.free += n
-	close(b.freed)
-	b.freed = make(chan struct{})
+	b.serve()
+}
+
+// serve takes their bytes for the waiters at the head of the line that
+// fit, in turn. b.mu must be held.
+func (b *budget) serve() {
+	for len(b.waiting) > 0 && b.waiting[0].n <= b.free {
+		w := b.waiting[0]
+		b.waiting = b.waiting[1:]
+		b.free -= w.n
+		close(w.ready)
+	}
 }

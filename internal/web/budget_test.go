@@ -44,10 +44,78 @@ func TestBudget(t *testing.T) {
 	}
 	got := make(chan bool)
 	go func() { got <- b.take(ctx, 5) }()
+	waitWaiting(t, b, 1)
 	b.give(4) // not enough yet
 	b.give(6)
 	if !<-got {
 		t.Fatal("a waiting take did not get the bytes given back")
+	}
+	b.give(5)
+}
+
+// TestBudgetInTurn: a large take is not passed over by smaller ones that
+// come after it; one that gives up lets those behind it through.
+func TestBudgetInTurn(t *testing.T) {
+	b := newBudget(10)
+	ctx := context.Background()
+	b.take(ctx, 8)
+	large := make(chan bool)
+	go func() { large <- b.take(ctx, 10) }()
+	waitWaiting(t, b, 1)
+	small := make(chan bool)
+	go func() { small <- b.take(ctx, 2) }() // fits, but comes after
+	waitWaiting(t, b, 2)
+	b.give(8)
+	if !<-large {
+		t.Fatal("the large take was refused")
+	}
+	select {
+	case <-small:
+		t.Fatal("the small take passed the large one")
+	default:
+	}
+	b.give(10)
+	if !<-small {
+		t.Fatal("the small take was refused")
+	}
+	b.give(2)
+
+	// A waiter that gives up lets the one behind it through.
+	b.take(ctx, 5)
+	gaveUp, cancel := context.WithCancel(ctx)
+	first := make(chan bool)
+	go func() { first <- b.take(gaveUp, 10) }()
+	waitWaiting(t, b, 1)
+	second := make(chan bool)
+	go func() { second <- b.take(ctx, 5) }()
+	waitWaiting(t, b, 2)
+	cancel()
+	if <-first {
+		t.Fatal("a take whose context ended got the bytes")
+	}
+	if !<-second {
+		t.Fatal("the take behind one that gave up was refused")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.free != 0 || len(b.waiting) != 0 {
+		t.Errorf("free %d, waiting %d; want 0, 0", b.free, len(b.waiting))
+	}
+}
+
+// waitWaiting waits until n takes wait on b.
+func waitWaiting(t *testing.T, b *budget, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		b.mu.Lock()
+		got := len(b.waiting)
+		b.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d takes wait, want %d", got, n)
+		}
 	}
 }
 
