@@ -352,12 +352,9 @@ func (c *chunkedWriter) Write(p []byte) (int, error) {
 // filler is an endless reader of the letter a.
 type filler struct{}
 
-func (filler) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = 'a'
-	}
-	return len(p), nil
-}
+var letters = bytes.Repeat([]byte("a"), 32<<10)
+
+func (filler) Read(p []byte) (int, error) { return copy(p, letters), nil }
 
 // multipartUpload returns the head fields and a reader of a multipart
 // body carrying the form fields and a PDF file of size bytes.
