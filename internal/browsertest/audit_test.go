@@ -3,9 +3,11 @@
 package browsertest
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -75,10 +77,46 @@ func TestAuditFindsViolations(t *testing.T) {
 		t.Errorf("after an audit, the next page ran its script: %q, %v", ran, err)
 	}
 
+	// Audit fails the test on each serious or critical violation and on the
+	// invisible text, naming the rule and the element; the rest is logged.
+	rec := &recorder{TB: t}
+	b.Audit(rec, "the bad page")
+	for _, want := range []string{"[image-alt]", "[color-contrast]", "[label]", "[html-has-lang]", "colour of its background"} {
+		if !slices.ContainsFunc(rec.errors, func(e string) bool {
+			return strings.Contains(e, want) && strings.Contains(e, "the bad page") && strings.Contains(e, "\tat [")
+		}) {
+			t.Errorf("Audit did not fail on %s; errors:\n%s", want, strings.Join(rec.errors, "\n"))
+		}
+	}
+	if len(rec.errors) != len(found.Violations)-countMinor(found.Violations)+1 {
+		t.Errorf("Audit failed %d times for %d serious violations and the invisible text", len(rec.errors), len(found.Violations)-countMinor(found.Violations))
+	}
+
 	b.Open(t, srv.URL+"/good")
 	if found, err := b.axe(t); err != nil || len(found.Violations) != 0 {
 		t.Errorf("a good page: %+v, %v", found, err)
 	}
 	// A browser that audits as it loads passes the good page.
 	New(t).Open(t, srv.URL+"/good")
+}
+
+// countMinor counts the moderate and minor results of rs.
+func countMinor(rs []axeResult) int {
+	n := 0
+	for _, r := range rs {
+		if r.Impact != "serious" && r.Impact != "critical" {
+			n++
+		}
+	}
+	return n
+}
+
+// recorder is a test that keeps its errors instead of failing.
+type recorder struct {
+	testing.TB
+	errors []string
+}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
 }
