@@ -86,6 +86,7 @@ func Open(path string, opts Options) (*DB, error) {
 	case err != nil:
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	releaseMapping(bdb, path)
 	db := &DB{DB: bdb, path: path}
 	if err := db.Migrate(storeComponent, storeMigrations(time.Now)); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), db.Close())
