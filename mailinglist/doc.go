@@ -27,7 +27,10 @@
 // 100 connections at once, 20 per client network (/24 or /64), 120
 // messages in a burst then one a second per network (loopback and unix
 // sockets, a local MTA, are exempt), 50 recipients, 25 MiB per message
-// (less when the list says so: 552), two minutes per command. Data holding
+// (less when the list says so: 552), two minutes per command. The messages
+// being received share 64 MiB of memory, counted twice (as read, then
+// joined) as their data arrives: one that finds it spent gets 451 4.3.1
+// and its sender tries again later. Data holding
 // a dot line not framed by CRLF on both sides, or a CRLF followed by a lone
 // LF (what go-smtp leaves of "\r\n.\n"), is refused with 554 5.6.0 (SMTP
 // smuggling); other lone LFs and CRs are normalised to CRLF.

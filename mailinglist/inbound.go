@@ -26,7 +26,8 @@ type limits struct {
 	maxRcpts       int           // recipients of one message
 	readTimeout    time.Duration // for each command and each chunk of data
 	writeTimeout   time.Duration
-	exemptLoopback bool // loopback clients (a local MTA) skip the per-network limits
+	exemptLoopback bool  // loopback clients (a local MTA) skip the per-network limits
+	incomingMemory int64 // what the messages being received may hold in memory at once
 }
 
 // defaultLimits returns the limits of a small server.
@@ -38,6 +39,7 @@ func defaultLimits() limits {
 		readTimeout:    2 * time.Minute,
 		writeTimeout:   2 * time.Minute,
 		exemptLoopback: true,
+		incomingMemory: 64 << 20,
 	}
 }
 
@@ -52,6 +54,7 @@ var (
 	errTemporary    = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure, try again later"}
 	errAnnounceOnly = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Only the moderators of this list may post to it"}
 	errNotMail      = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Refused: this is not a mail message (no header)"}
+	errMemory       = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "Too much mail arriving at once, try again later"}
 )
 
 // ServeSMTP accepts the lists' mail over SMTP on ln until ctx is done; it
@@ -308,7 +311,9 @@ func (s *Service) resolve(local, domain string) (target, error) {
 func (ss *session) Data(r io.Reader) error {
 	ss.be.inflight.Add(1)
 	defer ss.be.inflight.Done()
-	in, err := ss.read(r)
+	var held int64
+	defer func() { ss.s.incoming.Give(held) }()
+	in, err := ss.read(r, &held)
 	if err != nil {
 		return err
 	}
@@ -320,7 +325,9 @@ func (ss *session) Data(r io.Reader) error {
 func (ss *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 	ss.be.inflight.Add(1)
 	defer ss.be.inflight.Done()
-	in, err := ss.read(r)
+	var held int64
+	defer func() { ss.s.incoming.Give(held) }()
+	in, err := ss.read(r, &held)
 	if err != nil {
 		return err
 	}
@@ -332,12 +339,17 @@ func (ss *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 
 var _ smtp.LMTPSession = (*session)(nil)
 
-// read reads, checks and parses the message of the DATA command.
-func (ss *session) read(r io.Reader) (*inbound, error) {
-	raw, err := io.ReadAll(r)
+// read reads, checks and parses the message of the DATA command; *held
+// is what it took from the budget of messages being received, for the
+// caller to give back once done with the message.
+func (ss *session) read(r io.Reader, held *int64) (*inbound, error) {
+	raw, err := ss.readData(r, held)
 	if err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) {
+			if se == errMemory {
+				ss.s.logger.Warn("smtp message refused", "client", ss.key, "reason", "memory")
+			}
 			return nil, se
 		}
 		return nil, fmt.Errorf("read message: %w", err)
@@ -351,6 +363,42 @@ func (ss *session) read(r io.Reader) (*inbound, error) {
 		return nil, err
 	}
 	return in, nil
+}
+
+// dataCopies is how many times a message's bytes are held while it is
+// received: in the pieces read, then joined.
+const dataCopies = 2
+
+// readData reads the data of a message into memory in pieces (so that no
+// garbage is left behind as it grows), taking dataCopies times each piece
+// from the budget of messages being received (into *held) before reading
+// it: a slow sender holds only what it sent. When the budget is spent it
+// stops with errMemory, a temporary failure: the sender tries again later.
+func (ss *session) readData(r io.Reader, held *int64) ([]byte, error) {
+	var pieces [][]byte
+	total, size := 0, 16<<10
+	for {
+		if !ss.s.incoming.TryTake(dataCopies * int64(size)) {
+			return nil, errMemory
+		}
+		*held += dataCopies * int64(size)
+		p := make([]byte, size)
+		n, err := io.ReadFull(r, p)
+		pieces = append(pieces, p[:n])
+		total += n
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		size = min(2*size, 1<<20)
+	}
+	raw := make([]byte, 0, total)
+	for _, p := range pieces {
+		raw = append(raw, p...)
+	}
+	return raw, nil
 }
 
 // smuggled reports whether raw holds a line of a lone dot that does not

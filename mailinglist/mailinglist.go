@@ -89,6 +89,9 @@ type Service struct {
 	confirmRate *web.Limiter
 	// smtpRate bounds the messages one client network sends.
 	smtpRate *web.Limiter
+	// incoming bounds the memory of the messages being received
+	// (limits.incomingMemory).
+	incoming *web.Budget
 
 	// bodies keeps the archive's rendered message bodies.
 	bodies *bodyCache
@@ -115,6 +118,7 @@ func New(cfg Config) (*Service, error) {
 		cfg:         cfg,
 		logger:      cfg.Logger,
 		limits:      defaultLimits(),
+		incoming:    web.NewBudget(defaultLimits().incomingMemory),
 		dmarc:       newDMARCCache(),
 		confirmRate: web.NewLimiter(10*time.Minute, 3),
 		smtpRate:    web.NewLimiter(time.Second, 120),

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"codeberg.org/placette/placette/internal/web"
 )
 
 // The abuses of SMTP that abuse_test.go and TestSMTPRefusals do not
@@ -314,5 +316,55 @@ func TestOneNetworkTakesEveryConnection(t *testing.T) {
 	}
 	if _, _, err := e.s.ArchivedMessage("entraide", "other-net@example.net"); err != nil {
 		t.Errorf("the other network's post is not archived: %v", err)
+	}
+}
+
+// TestIncomingMemory: the messages being received share a memory budget,
+// taken as their data arrives; a message that finds it spent gets a 451
+// (its sender tries again later, nothing is lost), and once the others are
+// done it goes through.
+func TestIncomingMemory(t *testing.T) {
+	e := newMailEnv(t, func(s *Service) { s.incoming = web.NewBudget(250 << 10) })
+	e.mkList(t, List{Name: "entraide", Policy: PolicyAnyone}, "bob@example.org")
+	start := func(id string) *conversation {
+		c := converse(t, e.smtp)
+		c.say("MAIL FROM:<alice@example.net>")
+		if code, msg := c.say("RCPT TO:<entraide@lists.example>"); code != 250 {
+			t.Fatalf("RCPT: %d %s", code, msg)
+		}
+		if code, msg := c.say("DATA"); code != 354 {
+			t.Fatalf("DATA: %d %s", code, msg)
+		}
+		c.write("From: alice@example.net\r\nSubject: " + id + "\r\nMessage-ID: <" + id + "@example.net>\r\n\r\n")
+		return c
+	}
+	// A slow sender sends 100 KiB of a message and stops there: the
+	// pieces read so far take 224 KiB of the budget.
+	slow := start("slow")
+	line := strings.Repeat("a", 1022) + "\r\n"
+	slow.write(strings.Repeat(line, 100))
+	// Wait until less than the first piece of another message (32 KiB)
+	// is left.
+	for deadline := time.Now().Add(20 * time.Second); e.s.incoming.Free() >= 32<<10; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow message never took its share of the budget")
+		}
+	}
+	other := start("other")
+	other.write("hello\r\n.\r\n")
+	if code, msg := other.reply(); code != 451 || !strings.Contains(msg, "try again later") {
+		t.Errorf("a message while the budget is spent: %d %s, want 451 saying to try again later", code, msg)
+	}
+	slow.write(".\r\n")
+	if code, msg := slow.reply(); code != 250 {
+		t.Fatalf("the slow message: %d %s", code, msg)
+	}
+	again := start("other")
+	again.write("hello\r\n.\r\n")
+	if code, msg := again.reply(); code != 250 {
+		t.Errorf("the refused message, sent again once the budget is free: %d %s", code, msg)
+	}
+	if free := e.s.incoming.Free(); free != 250<<10 {
+		t.Errorf("%d bytes of the budget free after the messages, want all of it", free)
 	}
 }

@@ -5,13 +5,13 @@ import (
 	"sync"
 )
 
-// A budget shares a number of bytes between requests: each takes its
-// share before reading its body into memory and gives it back when it is
-// answered, so that many large bodies at once wait for each other instead
-// of filling the memory. Waiters are served in turn, so that a large body
-// is not passed over forever by smaller ones. It is safe for concurrent
-// use.
-type budget struct {
+// A Budget shares a number of bytes of memory between requests: each
+// takes its share before reading a body or a message into memory and
+// gives it back when it is done, so that many large ones at once wait for
+// each other, or are refused, instead of filling the memory. Waiters are
+// served in turn, so that a large share is not passed over forever by
+// smaller ones. It is safe for concurrent use.
+type Budget struct {
 	mu      sync.Mutex // guards free and waiting
 	free    int64      // bytes not taken
 	waiting []*budgetWaiter
@@ -24,12 +24,32 @@ type budgetWaiter struct {
 	ready chan struct{}
 }
 
-func newBudget(n int64) *budget { return &budget{free: n} }
+// NewBudget returns a budget of n bytes.
+func NewBudget(n int64) *Budget { return &Budget{free: n} }
 
-// take takes n bytes, waiting until they are free and the takes that
+// Free returns the bytes not taken.
+func (b *Budget) Free() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.free
+}
+
+// TryTake takes n bytes if they are free and nobody waits, without
+// waiting; it reports whether it took them.
+func (b *Budget) TryTake(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.waiting) == 0 && b.free >= n {
+		b.free -= n
+		return true
+	}
+	return false
+}
+
+// Take takes n bytes, waiting until they are free and the takes that
 // waited before are served, or until ctx is done; it reports whether it
 // took them. n must not exceed the whole budget.
-func (b *budget) take(ctx context.Context, n int64) bool {
+func (b *Budget) Take(ctx context.Context, n int64) bool {
 	b.mu.Lock()
 	if len(b.waiting) == 0 && b.free >= n {
 		b.free -= n
@@ -64,8 +84,8 @@ func (b *budget) take(ctx context.Context, n int64) bool {
 	}
 }
 
-// give gives back n bytes taken.
-func (b *budget) give(n int64) {
+// Give gives back n bytes taken.
+func (b *Budget) Give(n int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.free += n
@@ -74,7 +94,7 @@ func (b *budget) give(n int64) {
 
 // serve takes their bytes for the waiters at the head of the line that
 // fit, in turn. b.mu must be held.
-func (b *budget) serve() {
+func (b *Budget) serve() {
 	for len(b.waiting) > 0 && b.waiting[0].n <= b.free {
 		w := b.waiting[0]
 		b.waiting = b.waiting[1:]

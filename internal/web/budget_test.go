@@ -32,40 +32,53 @@ func TestBodyMemory(t *testing.T) {
 }
 
 func TestBudget(t *testing.T) {
-	b := newBudget(10)
+	b := NewBudget(10)
 	ctx := context.Background()
-	if !b.take(ctx, 6) || !b.take(ctx, 4) {
+	if !b.Take(ctx, 6) || !b.Take(ctx, 4) {
 		t.Fatal("the budget refused what it has")
 	}
 	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
 	defer cancel()
-	if b.take(short, 1) {
+	if b.Take(short, 1) {
 		t.Fatal("an empty budget gave a byte")
 	}
 	got := make(chan bool)
-	go func() { got <- b.take(ctx, 5) }()
+	go func() { got <- b.Take(ctx, 5) }()
 	waitWaiting(t, b, 1)
-	b.give(4) // not enough yet
-	b.give(6)
+	b.Give(4) // not enough yet
+	b.Give(6)
 	if !<-got {
 		t.Fatal("a waiting take did not get the bytes given back")
 	}
-	b.give(5)
+	// TryTake takes what is free, never what a waiter waits for.
+	if !b.TryTake(5) || b.TryTake(1) {
+		t.Fatal("TryTake on 5 free bytes: want 5, then nothing")
+	}
+	b.Give(10)
+	b.Take(ctx, 9)
+	go func() { got <- b.Take(ctx, 5) }()
+	waitWaiting(t, b, 1)
+	if b.TryTake(1) {
+		t.Error("TryTake passed a waiter")
+	}
+	b.Give(9)
+	<-got
+	b.Give(5)
 }
 
 // TestBudgetInTurn: a large take is not passed over by smaller ones that
 // come after it; one that gives up lets those behind it through.
 func TestBudgetInTurn(t *testing.T) {
-	b := newBudget(10)
+	b := NewBudget(10)
 	ctx := context.Background()
-	b.take(ctx, 8)
+	b.Take(ctx, 8)
 	large := make(chan bool)
-	go func() { large <- b.take(ctx, 10) }()
+	go func() { large <- b.Take(ctx, 10) }()
 	waitWaiting(t, b, 1)
 	small := make(chan bool)
-	go func() { small <- b.take(ctx, 2) }() // fits, but comes after
+	go func() { small <- b.Take(ctx, 2) }() // fits, but comes after
 	waitWaiting(t, b, 2)
-	b.give(8)
+	b.Give(8)
 	if !<-large {
 		t.Fatal("the large take was refused")
 	}
@@ -74,20 +87,20 @@ func TestBudgetInTurn(t *testing.T) {
 		t.Fatal("the small take passed the large one")
 	default:
 	}
-	b.give(10)
+	b.Give(10)
 	if !<-small {
 		t.Fatal("the small take was refused")
 	}
-	b.give(2)
+	b.Give(2)
 
 	// A waiter that gives up lets the one behind it through.
-	b.take(ctx, 5)
+	b.Take(ctx, 5)
 	gaveUp, cancel := context.WithCancel(ctx)
 	first := make(chan bool)
-	go func() { first <- b.take(gaveUp, 10) }()
+	go func() { first <- b.Take(gaveUp, 10) }()
 	waitWaiting(t, b, 1)
 	second := make(chan bool)
-	go func() { second <- b.take(ctx, 5) }()
+	go func() { second <- b.Take(ctx, 5) }()
 	waitWaiting(t, b, 2)
 	cancel()
 	if <-first {
@@ -104,7 +117,7 @@ func TestBudgetInTurn(t *testing.T) {
 }
 
 // waitWaiting waits until n takes wait on b.
-func waitWaiting(t *testing.T, b *budget, n int) {
+func waitWaiting(t *testing.T, b *Budget, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
 		b.mu.Lock()
@@ -162,11 +175,7 @@ func TestBodiesBudget(t *testing.T) {
 		}
 	}()
 	pw.Write([]byte("csrf=" + token + "&"))
-	free := func() int64 {
-		s.shell.bodies.mu.Lock()
-		defer s.shell.bodies.mu.Unlock()
-		return s.shell.bodies.free
-	}
+	free := s.shell.bodies.Free
 	for deadline := time.Now().Add(time.Minute); free() != 224<<10; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the first request never took its share: %d bytes free", free())
