@@ -188,14 +188,14 @@ func (s *Shell) protect(next http.Handler) http.Handler {
 		if r.ContentLength < 0 || r.ContentLength > smallBody {
 			cost := bodyMemory(r.ContentLength, limit, multipart, s.cfg.MaxBodyMemory)
 			ctx, cancel := context.WithTimeout(r.Context(), s.bodyWait)
-			ok := s.bodies.take(ctx, cost)
+			ok := s.bodies.Take(ctx, cost)
 			cancel()
 			if !ok {
 				s.logger.Warn("request refused", "reason", "bodies_memory", "method", r.Method, "path", r.URL.Path)
 				s.Error(w, r, ErrBusy)
 				return
 			}
-			defer s.bodies.give(cost)
+			defer s.bodies.Give(cost)
 		}
 		if s.isBypassed(r) {
 			next.ServeHTTP(w, r)

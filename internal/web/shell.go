@@ -105,7 +105,7 @@ type Shell struct {
 	now      func() time.Time
 	csrfProt *http.CrossOriginProtection
 	pages    *Templates // the shell's own pages
-	bodies   *budget    // the memory request bodies may hold (Config.MaxBodyMemory)
+	bodies   *Budget    // the memory request bodies may hold (Config.MaxBodyMemory)
 	bodyWait time.Duration
 
 	users    atomic.Pointer[userSourceBox]
@@ -155,7 +155,7 @@ func NewShell(db *store.DB, cfg Config, logger *slog.Logger) (*Shell, error) {
 		assets:   assets,
 		now:      time.Now,
 		csrfProt: http.NewCrossOriginProtection(),
-		bodies:   newBudget(cfg.MaxBodyMemory),
+		bodies:   NewBudget(cfg.MaxBodyMemory),
 		bodyWait: bodyWait,
 	}
 	err = db.View(func(tx *bolt.Tx) error {
