@@ -34,11 +34,13 @@ import (
 // load they make slowed those down threefold on a two-core machine.
 
 // memBound is how much the server's resident memory may grow under an
-// abuse: generous, since the point is that it stays bounded. Large bodies
-// share a budget of 16 MiB, held in a few copies, and the garbage
-// collector lets the heap grow to twice what is live; without the budget
-// the oversized bodies of TestAbuseOversized took the server past 300 MiB.
-const memBound = 96 << 20
+// abuse: generous, since the point is that it stays bounded whatever the
+// number of abusers. Large web bodies share a budget of 16 MiB, held in a
+// few copies, the mail being received one of 64 MiB, and the garbage
+// collector lets the heap grow to twice what is live. Without the budgets
+// the oversized bodies of TestAbuseOversized took the server past 300 MiB,
+// and the big messages of TestAbuseBigMessages past 1 GiB.
+const memBound = 128 << 20
 
 // procMem returns the resident memory of process pid and its peak, in
 // bytes, from /proc/PID/status.
@@ -597,5 +599,95 @@ func TestAbuseFloods(t *testing.T) {
 	}
 	if toTarget != 3 || toWeb != 5 {
 		t.Errorf("confirmation mails: %d to the address asked for by mail 30 times (want 3), %d to the addresses asked for on the web (want 5)", toTarget, toWeb)
+	}
+}
+
+// TestAbuseBigMessages: 30 clients at once send messages past the size
+// limit (30 MiB each). The server reads them into a memory budget: the one
+// that gets there first is refused for its size (552), the others with a
+// 451 that asks to try again later; nothing is stored, memory stays
+// bounded, and once they are gone mail is taken again.
+func TestAbuseBigMessages(t *testing.T) {
+	p, _ := abuseServer(t)
+	resetPeak(t, p.pid())
+	before, _ := procMem(t, p.pid())
+	const n = 30
+	line := strings.Repeat("a", 998) + "\r\n"
+	replies := make(chan string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := dialSMTP(p.smtp)
+			if err != nil {
+				replies <- err.Error()
+				return
+			}
+			defer c.close()
+			if _, err := c.cmd(250, "MAIL FROM:<m0@example.org>"); err != nil {
+				replies <- err.Error()
+				return
+			}
+			if _, err := c.cmd(250, "RCPT TO:<entraide@localhost>"); err != nil {
+				replies <- err.Error()
+				return
+			}
+			if _, err := c.cmd(354, "DATA"); err != nil {
+				replies <- err.Error()
+				return
+			}
+			w := bufio.NewWriterSize(c.conn, 64<<10)
+			c.conn.SetDeadline(time.Now().Add(2 * time.Minute))
+			fmt.Fprintf(w, "From: m0@example.org\r\nSubject: Gros %d\r\nMessage-ID: <gros-%d@example.org>\r\n\r\n", i, i)
+			for range 30 << 10 {
+				w.WriteString(line)
+			}
+			w.WriteString(".\r\n")
+			if err := w.Flush(); err != nil {
+				replies <- err.Error()
+				return
+			}
+			_, msg, err := c.text.ReadResponse(250)
+			if err != nil {
+				replies <- err.Error()
+				return
+			}
+			replies <- "250 " + msg
+		}()
+	}
+	getOK(t, p, "/healthz")
+	wg.Wait()
+	close(replies)
+	_, peak := procMem(t, p.pid())
+	counts := map[string]int{}
+	for r := range replies {
+		switch {
+		case strings.HasPrefix(r, "552 ") && strings.Contains(r, "size"):
+			counts["552"]++
+		case strings.HasPrefix(r, "451 ") && strings.Contains(r, "try again later"):
+			counts["451"]++
+		default:
+			t.Errorf("a message past the size limit: %q, want a 552 or a 451 that says why", r)
+		}
+	}
+	if counts["552"] == 0 || counts["451"] == 0 {
+		t.Errorf("answers %v, want 552 for the first ones and 451 once the budget is spent", counts)
+	}
+	if peak-before > memBound {
+		t.Errorf("the server's memory peaked at %d MiB (from %d MiB) under %d messages of 30 MiB", peak>>20, before>>20, n)
+	} else {
+		t.Logf("resident memory %d MiB, peak %d MiB under %d messages of 30 MiB; answers %v", before>>20, peak>>20, n, counts)
+	}
+	if export := runCLI(t, binary(t), p.data, "", "list", "export", "entraide"); strings.Contains(export, "Subject: Gros") {
+		t.Error("a message past the size limit was stored")
+	}
+	c, err := dialSMTP(p.smtp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	if err := c.send("m0@example.org", []string{"entraide@localhost"}, "From: m0@example.org\r\nSubject: Petit\r\nMessage-ID: <petit@example.org>\r\n\r\nUn petit message.\r\n"); err != nil {
+		t.Errorf("a small message after the big ones: %v", err)
 	}
 }
