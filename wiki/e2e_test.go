@@ -660,3 +660,18 @@ func equalMaps(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// TestLongAccentedPage saves a page just under markup.MaxSize written in
+// accented letters: URL-encoded, its form is three times as large, which
+// the shell's form limit must allow, or the writer would lose the text to
+// a 413.
+func TestLongAccentedPage(t *testing.T) {
+	w := start(t)
+	line := strings.Repeat("é", 99) + "\n" // 199 bytes
+	text := strings.Repeat(line, (markup.MaxSize-1024)/len(line))
+	w.edit(t, w.admin, "longue", text)
+	_, raw := w.get(t, w.admin, "/wiki/longue/raw")
+	if raw != text {
+		t.Errorf("the page holds %d bytes, want the %d sent", len(raw), len(text))
+	}
+}

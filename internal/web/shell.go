@@ -53,7 +53,9 @@ type Config struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For header names
 	// the client. Can be nil: the connection's address is the client's.
 	TrustedProxies []netip.Prefix
-	// MaxFormBytes limits the body of a form (default 1 MiB).
+	// MaxFormBytes limits the body of a form (default 2 MiB: a wiki page at
+	// its 512 KiB limit, in accented letters, is three times as large once
+	// URL-encoded).
 	MaxFormBytes int64
 	// MaxUploadBytes limits the body of a multipart form (default 16 MiB).
 	MaxUploadBytes int64
@@ -123,7 +125,7 @@ type userSourceBox struct{ UserSource }
 // migrations, loads the catalogs, the assets and the settings.
 func NewShell(db *store.DB, cfg Config, logger *slog.Logger) (*Shell, error) {
 	if cfg.MaxFormBytes <= 0 {
-		cfg.MaxFormBytes = 1 << 20
+		cfg.MaxFormBytes = 2 << 20
 	}
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = 16 << 20
