@@ -31,9 +31,9 @@
 // # Mapping
 //
 // One static document mapping, no dynamic fields, no _all field, no geo
-// fields (they crash 32-bit ARM): kind and list (keywords), facet (doc
-// values "k:KIND", "l:LIST", "t:TAG": the three facets counted over one
-// field), tagn (tags folded, for filters), title and text (French: Unicode words,
+// fields (they crash 32-bit ARM): kind and list (keywords), facet ("k:KIND",
+// "l:LIST", "t:TAG": the three facets in one field, indexed for the
+// segments' bitmaps and with doc values for bleve's facets), tagn (tags folded, for filters), title and text (French: Unicode words,
 // asciifolding, lower case, elision, French stop words, light stemmer),
 // title_en and text_en (bleve's English analyzer, for Lang "en"), author
 // (words folded), date (datetime, the day only, for ranges), ts (the time
@@ -50,7 +50,12 @@
 // query-string syntax). [Index.Search] adds the viewer's [Visibility] to
 // the query itself, so that hits, totals, facet counts and suggestions
 // never reveal a private list's messages. Queries skip the English fields
-// while the index holds no English document. The latest results are
+// while the index holds no English document. Queries of words and
+// filters (most of them) are answered from the index's segments directly
+// (segments.go): matches, totals and facets are unions and intersections
+// of the terms' roaring bitmaps, and the ranking (bleve's TF-IDF, ties
+// broken by document key) reads the postings into an array; phrases, date
+// ranges and the order by date go through bleve's collector. The latest results are
 // cached until the index changes, keyed by the whole request and the
 // viewer's visibility. [Handler] serves /search and
 // /opensearch.xml.
