@@ -603,57 +603,57 @@ func TestAbuseFloods(t *testing.T) {
 }
 
 // TestAbuseBigMessages: 30 clients at once send messages past the size
-// limit (30 MiB each). The server reads them into a memory budget: the one
-// that gets there first is refused for its size (552), the others with a
-// 451 that asks to try again later; nothing is stored, memory stays
-// bounded, and once they are gone mail is taken again.
+// limit (30 MiB each). The server reads them into a memory budget: those
+// that get to the limit are refused for their size (552), the others,
+// once the budget is spent, with a 451 that asks to try again later (how
+// many of each depends on how the clients are scheduled); nothing is
+// stored, memory stays bounded, and once they are gone a big message alone
+// gets its 552 and mail is taken again.
 func TestAbuseBigMessages(t *testing.T) {
 	p, _ := abuseServer(t)
 	resetPeak(t, p.pid())
 	before, _ := procMem(t, p.pid())
 	const n = 30
 	line := strings.Repeat("a", 998) + "\r\n"
+	// sendBig sends message i of 30 MiB and returns the server's answer.
+	sendBig := func(i int) string {
+		c, err := dialSMTP(p.smtp)
+		if err != nil {
+			return err.Error()
+		}
+		defer c.close()
+		if _, err := c.cmd(250, "MAIL FROM:<m0@example.org>"); err != nil {
+			return err.Error()
+		}
+		if _, err := c.cmd(250, "RCPT TO:<entraide@localhost>"); err != nil {
+			return err.Error()
+		}
+		if _, err := c.cmd(354, "DATA"); err != nil {
+			return err.Error()
+		}
+		w := bufio.NewWriterSize(c.conn, 64<<10)
+		c.conn.SetDeadline(time.Now().Add(2 * time.Minute))
+		fmt.Fprintf(w, "From: m0@example.org\r\nSubject: Gros %d\r\nMessage-ID: <gros-%d@example.org>\r\n\r\n", i, i)
+		for range 30 << 10 {
+			w.WriteString(line)
+		}
+		w.WriteString(".\r\n")
+		if err := w.Flush(); err != nil {
+			return err.Error()
+		}
+		_, msg, err := c.text.ReadResponse(250)
+		if err != nil {
+			return err.Error()
+		}
+		return "250 " + msg
+	}
 	replies := make(chan string, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := dialSMTP(p.smtp)
-			if err != nil {
-				replies <- err.Error()
-				return
-			}
-			defer c.close()
-			if _, err := c.cmd(250, "MAIL FROM:<m0@example.org>"); err != nil {
-				replies <- err.Error()
-				return
-			}
-			if _, err := c.cmd(250, "RCPT TO:<entraide@localhost>"); err != nil {
-				replies <- err.Error()
-				return
-			}
-			if _, err := c.cmd(354, "DATA"); err != nil {
-				replies <- err.Error()
-				return
-			}
-			w := bufio.NewWriterSize(c.conn, 64<<10)
-			c.conn.SetDeadline(time.Now().Add(2 * time.Minute))
-			fmt.Fprintf(w, "From: m0@example.org\r\nSubject: Gros %d\r\nMessage-ID: <gros-%d@example.org>\r\n\r\n", i, i)
-			for range 30 << 10 {
-				w.WriteString(line)
-			}
-			w.WriteString(".\r\n")
-			if err := w.Flush(); err != nil {
-				replies <- err.Error()
-				return
-			}
-			_, msg, err := c.text.ReadResponse(250)
-			if err != nil {
-				replies <- err.Error()
-				return
-			}
-			replies <- "250 " + msg
+			replies <- sendBig(i)
 		}()
 	}
 	getOK(t, p, "/healthz")
@@ -671,13 +671,13 @@ func TestAbuseBigMessages(t *testing.T) {
 			t.Errorf("a message past the size limit: %q, want a 552 or a 451 that says why", r)
 		}
 	}
-	if counts["552"] == 0 || counts["451"] == 0 {
-		t.Errorf("answers %v, want 552 for the first ones and 451 once the budget is spent", counts)
-	}
 	if peak-before > memBound {
 		t.Errorf("the server's memory peaked at %d MiB (from %d MiB) under %d messages of 30 MiB", peak>>20, before>>20, n)
 	} else {
 		t.Logf("resident memory %d MiB, peak %d MiB under %d messages of 30 MiB; answers %v", before>>20, peak>>20, n, counts)
+	}
+	if r := sendBig(n); !strings.HasPrefix(r, "552 ") || !strings.Contains(r, "size") {
+		t.Errorf("a message past the size limit, alone: %q, want a 552 that says it is too big", r)
 	}
 	if export := runCLI(t, binary(t), p.data, "", "list", "export", "entraide"); strings.Contains(export, "Subject: Gros") {
 		t.Error("a message past the size limit was stored")
