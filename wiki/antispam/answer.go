@@ -14,7 +14,9 @@ import (
 // give "cinq". An answer with no letter or digit gives "".
 func NormalizeAnswer(s string) string {
 	var b strings.Builder
-	for _, r := range norm.NFKD.String(s) {
+	// Invalid bytes go first: the normaliser leaves the letter after one
+	// undecomposed ("\xf2Έ" gave "έ", whose accent the next pass drops).
+	for _, r := range norm.NFKD.String(strings.ToValidUTF8(s, "")) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			// A combining accent: dropped.

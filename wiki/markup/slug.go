@@ -44,7 +44,9 @@ func appendSlug(b *strings.Builder, s string) {
 	if !ascii {
 		// NFKD splits "é" into "e" and a combining accent (dropped below),
 		// and also turns ligatures and width variants into plain letters.
-		s = norm.NFKD.String(s)
+		// Invalid bytes go first: the normaliser leaves the letter after one
+		// undecomposed.
+		s = norm.NFKD.String(strings.ToValidUTF8(s, ""))
 	}
 	dash := false
 	for _, r := range s {
