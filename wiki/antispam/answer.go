@@ -14,9 +14,10 @@ import (
 // give "cinq". An answer with no letter or digit gives "".
 func NormalizeAnswer(s string) string {
 	var b strings.Builder
-	// Invalid bytes go first: the normaliser leaves the letter after one
+	// Invalid bytes become U+FFFD first, dropped below like any other
+	// symbol: the normaliser leaves the letter after an invalid byte
 	// undecomposed ("\xf2Έ" gave "έ", whose accent the next pass drops).
-	for _, r := range norm.NFKD.String(strings.ToValidUTF8(s, "")) {
+	for _, r := range norm.NFKD.String(strings.ToValidUTF8(s, "\uFFFD")) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			// A combining accent: dropped.

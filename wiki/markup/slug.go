@@ -44,9 +44,9 @@ func appendSlug(b *strings.Builder, s string) {
 	if !ascii {
 		// NFKD splits "é" into "e" and a combining accent (dropped below),
 		// and also turns ligatures and width variants into plain letters.
-		// Invalid bytes go first: the normaliser leaves the letter after one
-		// undecomposed.
-		s = norm.NFKD.String(strings.ToValidUTF8(s, ""))
+		// Invalid bytes become U+FFFD first, a separator as before (the
+		// normaliser leaves the letter after an invalid byte undecomposed).
+		s = norm.NFKD.String(strings.ToValidUTF8(s, "\uFFFD"))
 	}
 	dash := false
 	for _, r := range s {
