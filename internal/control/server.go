@@ -137,7 +137,7 @@ func (s *Server) serveConn(ctx context.Context, logger *slog.Logger, conn net.Co
 	r := bufio.NewReader(conn)
 	buf := make([]byte, maxPayload)
 
-	h, err := readHeader(conn, r, buf)
+	h, err := readHeader(ctx, conn, r, buf)
 	if err != nil {
 		if errors.Is(err, io.EOF) || ctx.Err() != nil {
 			// Connected and left without a word, or shutting down:
@@ -196,10 +196,16 @@ func (s *Server) serveConn(ctx context.Context, logger *slog.Logger, conn net.Co
 }
 
 // readHeader reads the first frame of a connection, which must be a header,
-// within headerTimeout.
-func readHeader(conn net.Conn, r io.Reader, buf []byte) (header, error) {
+// within headerTimeout, unless ctx (the server's) is done.
+func readHeader(ctx context.Context, conn net.Conn, r io.Reader, buf []byte) (header, error) {
 	if err := conn.SetReadDeadline(time.Now().Add(headerTimeout)); err != nil {
 		return header{}, fmt.Errorf("set header deadline: %w", err)
+	}
+	// A shutdown that set its deadline in the past before the line above
+	// was undone by it: the connection would have held the server up for
+	// headerTimeout. One after it sets the deadline again.
+	if err := ctx.Err(); err != nil {
+		return header{}, err
 	}
 	typ, payload, err := readFrame(r, buf)
 	if err != nil {
