@@ -49,16 +49,11 @@ func newBadEnv(t *testing.T) *badEnv {
 // get fetches path anonymously.
 func (e *badEnv) get(t *testing.T, path string) response {
 	t.Helper()
-	resp, err := http.Get(e.srv.URL + path)
+	req, err := http.NewRequest("GET", e.srv.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return doRequest(t, http.DefaultClient, req)
 }
 
 // post sends raw over SMTP to the list and imports a copy whose

@@ -153,6 +153,12 @@ type response struct {
 
 func (s *testSite) do(t *testing.T, c *http.Client, req *http.Request) response {
 	t.Helper()
+	return doRequest(t, c, req)
+}
+
+// doRequest sends req with c and reads the whole answer.
+func doRequest(t *testing.T, c *http.Client, req *http.Request) response {
+	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
