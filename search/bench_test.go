@@ -115,27 +115,39 @@ func benchCorpus() (map[string]*Doc, int) {
 func benchIndex(b testing.TB) (*fixture, time.Duration, int) {
 	docs, raw := benchCorpus()
 	f := newFixture(b)
+	keys := sortedKeys(docs)
+	t0 := time.Now()
+	for i := 0; i < len(keys); i += 500 {
+		enqueue(b, f, docs, keys[i:min(i+500, len(keys))])
+		f.drain()
+	}
+	return f, time.Since(t0), raw
+}
+
+// sortedKeys returns the keys of docs in order.
+func sortedKeys(docs map[string]*Doc) []string {
 	keys := make([]string, 0, len(docs))
 	for k := range docs {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	t0 := time.Now()
-	for i := 0; i < len(keys); i += 500 {
-		err := f.db.Update(func(tx *bolt.Tx) error {
-			for _, k := range keys[i:min(i+500, len(keys))] {
-				if err := f.idx.Enqueue(tx, k, docs[k]); err != nil {
-					return err
-				}
+	return keys
+}
+
+// enqueue queues the documents of keys in one transaction, as a change
+// of content does.
+func enqueue(b testing.TB, f *fixture, docs map[string]*Doc, keys []string) {
+	err := f.db.Update(func(tx *bolt.Tx) error {
+		for _, k := range keys {
+			if err := f.idx.Enqueue(tx, k, docs[k]); err != nil {
+				return err
 			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
 		}
-		f.drain()
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
-	return f, time.Since(t0), raw
 }
 
 func dirSize(dir string) int64 {
@@ -267,11 +279,7 @@ func BenchmarkSearchParallel(b *testing.B) {
 // is empty (everything searchable and persisted).
 func BenchmarkImport(b *testing.B) {
 	docs, _ := benchCorpus()
-	keys := make([]string, 0, len(docs))
-	for k := range docs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := sortedKeys(docs)
 	for b.Loop() {
 		f := newFixture(b)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -279,17 +287,7 @@ func BenchmarkImport(b *testing.B) {
 		go func() { f.idx.Run(ctx); close(done) }()
 		t0 := time.Now()
 		for i := 0; i < len(keys); i += 500 {
-			err := f.db.Update(func(tx *bolt.Tx) error {
-				for _, k := range keys[i:min(i+500, len(keys))] {
-					if err := f.idx.Enqueue(tx, k, docs[k]); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
+			enqueue(b, f, docs, keys[i:min(i+500, len(keys))])
 		}
 		for {
 			n, err := f.idx.Pending()

@@ -71,10 +71,7 @@ func (i *Index) searchSegments(ctx context.Context, c *compiled, from, size int,
 
 	// The postings of the texts' clauses in every segment, and the
 	// documents holding each clause's term, for its idf.
-	type texts struct {
-		lists [][]segment.PostingsList // [text][clause]
-	}
-	perSeg := make([]texts, len(segs))
+	perSeg := make([][][]segment.PostingsList, len(segs)) // [segment][text][clause]
 	var docs uint64
 	df := make([][]uint64, len(c.texts))
 	for t, m := range c.texts {
@@ -86,15 +83,15 @@ func (i *Index) searchSegments(ctx context.Context, c *compiled, from, size int,
 		if del := ss.Deleted(); del != nil {
 			docs -= del.GetCardinality()
 		}
-		perSeg[s].lists = make([][]segment.PostingsList, len(c.texts))
+		perSeg[s] = make([][]segment.PostingsList, len(c.texts))
 		for t, m := range c.texts {
-			perSeg[s].lists[t] = make([]segment.PostingsList, len(m.terms))
+			perSeg[s][t] = make([]segment.PostingsList, len(m.terms))
 			for k, cl := range m.terms {
 				pl, err := postingsList(seg, cl)
 				if err != nil {
 					return nil, err
 				}
-				perSeg[s].lists[t][k] = pl
+				perSeg[s][t][k] = pl
 				if pl != nil {
 					df[t][k] += pl.Count()
 				}
@@ -122,7 +119,7 @@ func (i *Index) searchSegments(ctx context.Context, c *compiled, from, size int,
 			return nil, err
 		}
 		seg := ss.Segment()
-		match, err := matchSegment(seg, c, perSeg[s].lists)
+		match, err := matchSegment(seg, c, perSeg[s])
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +150,7 @@ func (i *Index) searchSegments(ctx context.Context, c *compiled, from, size int,
 		}
 		sc := (*scores)[:seg.Count()]
 		clear(sc)
-		for t, lists := range perSeg[s].lists {
+		for t, lists := range perSeg[s] {
 			for k, pl := range lists {
 				if pl == nil {
 					continue
