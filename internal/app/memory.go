@@ -36,7 +36,7 @@ func trimMemory(ctx context.Context, interval time.Duration, threshold uint64, l
 			return
 		case <-t.C:
 			if freed := trimOnce(threshold); freed > 0 {
-				logger.Debug("memory_returned", "bytes", freed)
+				logger.Debug("free memory returned to the system", "bytes", freed)
 			}
 		}
 	}
