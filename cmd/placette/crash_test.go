@@ -3,19 +3,15 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"codeberg.org/placette/placette/internal/app"
 	"codeberg.org/placette/placette/internal/app/apptest"
 )
 
@@ -45,31 +41,6 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
-// serveBinary starts the server on data and waits for its web listener
-// and its control socket.
-func serveBinary(t *testing.T, bin, data, httpAddr string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(bin, "serve", "-data", data, "-http", httpAddr, "-smtp", freeAddr(t))
-	cmd.Env = []string{"HOME=" + data}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for range 1000 {
-		if c, err := net.Dial("tcp", httpAddr); err == nil {
-			c.Close()
-			// A socket file may be left by a killed server: dial it.
-			if s, err := net.Dial("unix", app.SocketPath(data)); err == nil {
-				s.Close()
-				return cmd
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the server never listened")
-	return nil
-}
-
 var searchTotal = regexp.MustCompile(`id="results"[^>]*>([^<]*)`)
 
 // TestKillDuringImport kills the server (SIGKILL) in the middle of a list
@@ -80,18 +51,8 @@ func TestKillDuringImport(t *testing.T) {
 	bin := binary(t)
 	dir := apptest.TempDir(t)
 	data := filepath.Join(dir, "data")
-	run := func(stdin string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command(bin, append(args, "-data", data)...)
-		cmd.Stdin = strings.NewReader(stdin)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
-	run(password+"\n", "user", "add", "sam", "-admin")
-	run("", "list", "create", "archives")
+	runCLI(t, bin, data, password+"\n", "user", "add", "sam", "-admin")
+	runCLI(t, bin, data, "", "list", "create", "archives")
 	var mbox strings.Builder
 	for i := range 8000 {
 		fmt.Fprintf(&mbox, "From m%d@example.org Mon Nov 23 10:00:00 2026\nFrom: Membre %d <m%d@example.org>\nSubject: Message %d\nMessage-ID: <crash-%d@example.org>\nDate: Mon, 23 Nov 2026 10:%02d:00 +0000\n\nBonjour, voici le message %d sur la tablette.\n\n", i%50, i%50, i%50, i, i, i%60, i)
@@ -101,9 +62,9 @@ func TestKillDuringImport(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	httpAddr := freeAddr(t)
-	server := serveBinary(t, bin, data, httpAddr)
+	p := startProc(t, bin, data)
 	imp := exec.Command(bin, "list", "import", "archives", file, "-data", data)
+	imp.Env = []string{"HOME=" + data}
 	stderr, err := imp.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -118,43 +79,28 @@ func TestKillDuringImport(t *testing.T) {
 			break
 		}
 	}
-	server.Process.Signal(syscall.SIGKILL)
-	server.Wait()
+	p.kill(t)
 	go func() {
 		for sc.Scan() {
 		}
 	}()
 	imp.Wait() // fails: the server is gone
 
-	serveBinary(t, bin, data, httpAddr)
-	stored := strings.Count(run("", "list", "export", "archives"), "\nMessage-ID: <crash-")
+	p = startProc(t, bin, data)
+	stored := strings.Count(runCLI(t, bin, data, "", "list", "export", "archives"), "\nMessage-ID: <crash-")
 	if stored == 0 || stored == 8000 {
 		t.Logf("the kill came at %d of 8000 messages", stored)
 	}
 	if stored == 0 {
 		t.Fatal("nothing was imported before the kill")
 	}
-	inst := &apptest.Instance{URL: "http://" + httpAddr}
+	inst := p.instance()
 	admin := inst.Login(t, "sam", password)
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		_, body := inst.Get(t, admin, "/search?q=tablette")
-		total := -1
-		if m := searchTotal.FindStringSubmatch(body); m != nil {
-			digits := strings.Map(func(r rune) rune {
-				if r >= '0' && r <= '9' {
-					return r
-				}
-				return -1
-			}, m[1])
-			total, _ = strconv.Atoi(digits)
-		}
-		if total == stored {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after the restart the index finds %d of the %d stored messages", total, stored)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	found := -1
+	waitFor(t, 2*time.Minute, func() bool {
+		found = searchCount(t, admin, inst.URL, "tablette", "")
+		return found == stored
+	}, func() string {
+		return fmt.Sprintf("after the restart the index finds %d of the %d stored messages", found, stored)
+	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"archive/zip"
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -36,27 +35,9 @@ type proc struct {
 	data string
 	http string // the web listener's address
 	smtp string // the SMTP listener's address
-	log  *syncBuffer
+	log  *apptest.LogBuffer
 
 	exited chan struct{} // closed once the process has ended
-}
-
-// syncBuffer collects a process's output; it is safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startProc runs the binary bin as a server on data, on fresh loopback
@@ -64,7 +45,7 @@ func (s *syncBuffer) String() string {
 // socket answer. The process is killed at the end of the test.
 func startProc(t *testing.T, bin, data string) *proc {
 	t.Helper()
-	p := &proc{data: data, http: freeAddr(t), smtp: freeAddr(t), log: &syncBuffer{}}
+	p := &proc{data: data, http: freeAddr(t), smtp: freeAddr(t), log: &apptest.LogBuffer{}}
 	p.cmd = exec.Command(bin, "serve", "-data", data, "-http", p.http, "-smtp", p.smtp)
 	p.cmd.Env = []string{"HOME=" + data}
 	p.cmd.Stdout = p.log
