@@ -77,8 +77,10 @@ func (i *Index) searchSegments(ctx context.Context, c *compiled, from, size int,
 	for t, m := range c.texts {
 		df[t] = make([]uint64, len(m.terms))
 	}
+	terms := make([]*segTerms, len(segs))
 	for s, ss := range segs {
 		seg := ss.Segment()
+		terms[s] = &segTerms{seg: seg}
 		docs += seg.Count()
 		if del := ss.Deleted(); del != nil {
 			docs -= del.GetCardinality()
@@ -87,7 +89,7 @@ func (i *Index) searchSegments(ctx context.Context, c *compiled, from, size int,
 		for t, m := range c.texts {
 			perSeg[s][t] = make([]segment.PostingsList, len(m.terms))
 			for k, cl := range m.terms {
-				pl, err := postingsList(seg, cl)
+				pl, err := terms[s].postings(cl)
 				if err != nil {
 					return nil, err
 				}
@@ -119,7 +121,7 @@ func (i *Index) searchSegments(ctx context.Context, c *compiled, from, size int,
 			return nil, err
 		}
 		seg := ss.Segment()
-		match, err := matchSegment(seg, c, perSeg[s])
+		match, err := matchSegment(terms[s], c, perSeg[s])
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +203,7 @@ func (i *Index) searchSegments(ctx context.Context, c *compiled, from, size int,
 // matchSegment returns the documents of seg that c matches (deleted ones
 // included), a bitmap of its own. lists are the postings of c's texts in
 // seg, as searchSegments read them.
-func matchSegment(seg segment.Segment, c *compiled, lists [][]segment.PostingsList) (*roaring.Bitmap, error) {
+func matchSegment(st *segTerms, c *compiled, lists [][]segment.PostingsList) (*roaring.Bitmap, error) {
 	var match *roaring.Bitmap
 	and := func(bm *roaring.Bitmap) {
 		if match == nil {
@@ -223,7 +225,7 @@ func matchSegment(seg segment.Segment, c *compiled, lists [][]segment.PostingsLi
 		}
 	}
 	for _, f := range c.filters {
-		bm, err := clausesBitmap(seg, f)
+		bm, err := st.bitmap(f)
 		if err != nil {
 			return nil, err
 		}
@@ -234,10 +236,10 @@ func matchSegment(seg segment.Segment, c *compiled, lists [][]segment.PostingsLi
 	}
 	if match == nil { // no text and no filter: every document
 		match = roaring.New()
-		match.AddRange(0, seg.Count())
+		match.AddRange(0, st.seg.Count())
 	}
 	for _, m := range c.excluded {
-		bm, err := clausesBitmap(seg, m.terms)
+		bm, err := st.bitmap(m.terms)
 		if err != nil {
 			return nil, err
 		}
@@ -246,11 +248,18 @@ func matchSegment(seg segment.Segment, c *compiled, lists [][]segment.PostingsLi
 	return match, nil
 }
 
-// clausesBitmap returns the documents of seg that hold one of cs's terms.
-func clausesBitmap(seg segment.Segment, cs []clause) (*roaring.Bitmap, error) {
+// segTerms reads the postings of one segment for one search, opening each
+// field's terms once.
+type segTerms struct {
+	seg   segment.Segment
+	dicts map[string]segment.TermDictionary
+}
+
+// bitmap returns the documents of the segment that hold one of cs's terms.
+func (st *segTerms) bitmap(cs []clause) (*roaring.Bitmap, error) {
 	bms := make([]*roaring.Bitmap, 0, len(cs))
 	for _, cl := range cs {
-		pl, err := postingsList(seg, cl)
+		pl, err := st.postings(cl)
 		if err != nil {
 			return nil, err
 		}
@@ -261,12 +270,19 @@ func clausesBitmap(seg segment.Segment, cs []clause) (*roaring.Bitmap, error) {
 	return roaring.FastOr(bms...), nil
 }
 
-// postingsList returns the postings of cl's term in seg, nil if the
+// postings returns the postings of cl's term in the segment, nil if the
 // segment has no such field.
-func postingsList(seg segment.Segment, cl clause) (segment.PostingsList, error) {
-	d, err := seg.Dictionary(cl.field)
-	if err != nil {
-		return nil, fmt.Errorf("read the terms of %s: %w", cl.field, err)
+func (st *segTerms) postings(cl clause) (segment.PostingsList, error) {
+	d, ok := st.dicts[cl.field]
+	if !ok {
+		var err error
+		if d, err = st.seg.Dictionary(cl.field); err != nil {
+			return nil, fmt.Errorf("read the terms of %s: %w", cl.field, err)
+		}
+		if st.dicts == nil {
+			st.dicts = map[string]segment.TermDictionary{}
+		}
+		st.dicts[cl.field] = d
 	}
 	if d == nil {
 		return nil, nil
