@@ -1,42 +1,22 @@
 package store
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
+	"codeberg.org/placette/placette/internal/resident"
 	"go.etcd.io/bbolt"
 )
 
-// mappedRSS returns the resident bytes of the process's mappings of path,
-// from /proc/self/smaps.
+// mappedRSS returns the resident bytes of the process's mappings of path.
 func mappedRSS(t *testing.T, path string) int64 {
 	t.Helper()
-	data, err := os.ReadFile("/proc/self/smaps")
+	rss, err := resident.FileRSS(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var rss int64
-	in := false
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":") {
-			in = len(f) >= 6 && f[5] == path // a mapping's first line
-			continue
-		}
-		if in && len(f) == 3 && f[0] == "Rss:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rss += kb << 10
-		}
 	}
 	return rss
 }
@@ -99,6 +79,21 @@ func TestOpenReleasesMapping(t *testing.T) {
 		t.Fatalf("read %d values: %v", n, err)
 	}
 	if after := mappedRSS(t, path); after < size.Size()/2 {
-		t.Errorf("after reading everything, only %d bytes of %d are resident: the test does not see the mapping", after, size.Size())
+		t.Fatalf("after reading everything, only %d bytes of %d are resident: the test does not see the mapping", after, size.Size())
+	}
+	// At rest, the pages read are released again, and read the same.
+	db.ReleaseMapping()
+	if rss := mappedRSS(t, path); rss > size.Size()/4 {
+		t.Errorf("after ReleaseMapping, %d bytes of the %d-byte database are resident", rss, size.Size())
+	}
+	err = db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket([]byte("test/pages")).Get([]byte("7-999"))
+		if !bytes.Equal(v, value) {
+			return fmt.Errorf("after ReleaseMapping, 7-999 reads %.20q", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }
