@@ -8,6 +8,7 @@ import (
 	"math"
 	"sync"
 
+	"codeberg.org/placette/placette/internal/resident"
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
@@ -454,4 +455,45 @@ func (f *facetBitmaps) keep(live []*scorch.SegmentSnapshot) {
 			delete(f.segs, seg)
 		}
 	}
+}
+
+// ReleaseMappings unmaps from the process the pages of the index's segment
+// files it has read so far (see package resident), and returns how many
+// segments it released: at rest, placette needs few of them, and a segment
+// just written or merged is mapped almost whole by its first reads. The
+// pages stay in the kernel's page cache and are mapped again by the next
+// search.
+func (i *Index) ReleaseMappings() int {
+	i.mu.RLock()
+	defer i.mu.RUnlock()
+	if i.idx == nil {
+		return 0
+	}
+	adv, err := i.idx.Advanced()
+	if err != nil {
+		return 0
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return 0
+	}
+	// The snapshot holds a reference to each segment: none is closed and
+	// unmapped while it is advised.
+	defer r.Close()
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		return 0
+	}
+	var files [][]byte
+	for _, ss := range snap.Segments() {
+		// A segment persisted to a file gives its mapping; one still in
+		// memory has no path and is left alone.
+		if f, ok := ss.Segment().(interface {
+			Path() string
+			Data() []byte
+		}); ok && f.Path() != "" {
+			files = append(files, f.Data())
+		}
+	}
+	return resident.Release(files...)
 }
