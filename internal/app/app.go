@@ -220,7 +220,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.goRun(func() { a.wiki.Run(ctx) })
 	a.goRun(func() { a.lists.Run(ctx) })
 	a.goRun(func() { a.index.Run(ctx) })
-	a.goRun(func() { trimMemory(ctx, trimInterval, trimThreshold, a.logger) })
+	a.goRun(func() { a.keepMemory(ctx) })
 
 	a.logger.Info("placette started", "version", Version, "mode", string(mode), "data", dir, "url", a.BaseURL(), "listen", a.URL(), "mail", a.MailAddr())
 	if path, err := a.accountH.SetupPath(); err != nil {
