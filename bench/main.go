@@ -8,14 +8,16 @@
 //	go run ./bench -json out.json  the figures as JSON too
 //
 // It generates the data with the shared folder's generators (python3;
-// -shared, default ../shared), builds placette, starts it on free loopback
-// ports with a new data folder, and imports the pages and the archive
-// through the running server with the command line (placette wiki import,
-// list create, list import), timing each until the search finds every
-// document (a search for in:wiki, then list:bench, polled every 200 ms:
-// the index has caught up). It reads placette's memory from
-// /proc/PID/status at rest after the import, restarts it (SIGTERM, then
-// exec to /healthz answering 200 is the start-up time) and reads it at
+// -shared, default ../shared), builds placette as it is released (without
+// cgo, stripped), starts it on free loopback ports with a new data folder,
+// and imports the pages and the archive through the running server with the
+// command line (placette wiki import, list create, list import), timing each
+// until the search finds every document (a search for in:wiki, then
+// list:bench, polled every 200 ms: the index has caught up). It reads
+// placette's memory from /proc/PID/status at rest (after -idle, 30 s:
+// placette gives back what it does not need once it has been quiet for a
+// tick of 10 s) after the import, restarts it (SIGTERM, then exec to
+// /healthz answering 200 is the start-up time) and reads it at
 // rest again. On that restarted server, its own load generator (closed
 // loop, N clients each with one keep-alive connection, every latency
 // kept) measures a wiki page (the one of median size), the largest
@@ -101,7 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (o options, ref [2]string, err 
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary folder (data, logs, binaries)")
 	fs.DurationVar(&o.Duration, "duration", 5*time.Second, "length of each load measurement")
 	fs.DurationVar(&o.Warmup, "warmup", 0, "warm-up before each load measurement, not recorded (default: a fifth of -duration, at most 1 s)")
-	fs.DurationVar(&o.Idle, "idle", 5*time.Second, "idle time before memory is read at rest")
+	fs.DurationVar(&o.Idle, "idle", 30*time.Second, "idle time before memory is read at rest (placette releases what it does not need at rest after 10 to 20 s)")
 	gmp := fs.String("gomaxprocs", "0,1", "GOMAXPROCS of placette and the reference, one pass `each`; 0 is Go's default")
 	clients := fs.String("clients", "1,16,64", "concurrent clients of the load measurements")
 	fs.IntVar(&o.Pages, "pages", 1000, "wiki pages generated")
@@ -260,7 +262,9 @@ func (h *harness) run(ctx context.Context) (*report, error) {
 	}
 	h.bin = filepath.Join(h.tmp, "placette")
 	h.logf("building placette from %s", h.o.Src)
-	if err := goBuild(ctx, h.o.Src, h.bin, nil); err != nil {
+	// As released: without cgo (statically linked, as the Pi's builds)
+	// and stripped.
+	if err := goBuild(ctx, h.o.Src, h.bin, []string{"CGO_ENABLED=0"}, "-trimpath", "-ldflags=-s -w"); err != nil {
 		return nil, err
 	}
 	if rep.Data, err = generate(ctx, h.o.Shared, filepath.Join(h.tmp, "data"), h.o.Pages, h.o.Messages, h.logf); err != nil {
