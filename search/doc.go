@@ -6,16 +6,16 @@
 // # Indexing
 //
 // The wiki and the lists do not import this package. Each declares a small
-// Indexer interface, called inside its write transactions; the app adapts
-// it to [Index.Enqueue], which writes the change to search/pending in that
-// same transaction. [Index.Run] drains the queue into bleve in batches (up
-// to Config.BatchSize entries or 8 MiB, so a long queue goes in large
-// batches) and removes an entry only after bleve reports its batch
-// persisted (fsync'd), and only if it did not change meanwhile; bleve
-// writes a batch while the next one is analysed: after a crash, whatever was pending
-// is indexed at the next start. A missing, corrupt or outdated index (its
-// mapping version is not [MappingVersion]) is rebuilt from a [Source] at
-// start; [Index.Rebuild] is "placette reindex".
+// Indexer interface, called inside its write transactions; the app adapts it
+// to [Index.Enqueue], which writes the change to search/pending in that same
+// transaction. [Index.Run] drains the queue into bleve in batches (up to
+// Config.BatchSize entries or 1 MiB of text, so a long queue goes in few
+// batches of bounded memory) and removes an entry only after bleve reports
+// its batch persisted (fsync'd), and only if it did not change meanwhile;
+// bleve writes a batch while the next one is analysed: after a crash,
+// whatever was pending is indexed at the next start. A missing, corrupt or
+// outdated index (its mapping version is not [MappingVersion]) is rebuilt
+// from a [Source] at start; [Index.Rebuild] is "placette reindex".
 //
 // # Storage
 //

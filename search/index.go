@@ -180,7 +180,7 @@ type Config struct {
 	// set later with [Index.SetSource], before [Index.Run].
 	Source Source
 	// BatchSize is how many changes one bleve batch takes at most (default
-	// 2000; a batch also stops at 8 MiB of pending values).
+	// 2000; a batch also stops at 1 MiB of pending values).
 	BatchSize int
 	// Delay groups the changes that come close together into one batch,
 	// to spare SD cards (default 200ms; negative for none).
