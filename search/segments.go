@@ -29,6 +29,27 @@ import (
 // scorch); the search goes through bleve instead.
 var errNoSegments = errors.New("the index's segments cannot be read directly")
 
+// snapshot returns the index's segments as they are now, each held (not
+// closed, nor unmapped) until the snapshot is closed; errNoSegments if the
+// index is not one whose segments can be read. The caller holds i.mu for
+// reading, and i.idx is not nil.
+func (i *Index) snapshot() (*scorch.IndexSnapshot, error) {
+	adv, err := i.idx.Advanced()
+	if err != nil {
+		return nil, errNoSegments
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("open the index reader: %w", err)
+	}
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		r.Close()
+		return nil, errNoSegments
+	}
+	return snap, nil
+}
+
 // segAnswer is what searchSegments finds.
 type segAnswer struct {
 	total  uint64
@@ -51,19 +72,11 @@ type storedHit struct {
 // document matches: for each, boost × idf² × √freq × norm, with idf = 1 +
 // ln(documents / (1 + documents holding the term)).
 func (i *Index) searchSegments(ctx context.Context, c *compiled, from, size int, rank, withFacets bool) (*segAnswer, error) {
-	adv, err := i.idx.Advanced()
+	snap, err := i.snapshot()
 	if err != nil {
-		return nil, errNoSegments
+		return nil, err
 	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil, fmt.Errorf("open the index reader: %w", err)
-	}
-	defer r.Close()
-	snap, ok := r.(*scorch.IndexSnapshot)
-	if !ok {
-		return nil, errNoSegments
-	}
+	defer snap.Close()
 	segs := snap.Segments()
 	a := &segAnswer{facets: map[string]int{}}
 	if withFacets {
@@ -469,21 +482,13 @@ func (i *Index) ReleaseMappings() int {
 	if i.idx == nil {
 		return 0
 	}
-	adv, err := i.idx.Advanced()
-	if err != nil {
-		return 0
-	}
-	r, err := adv.Reader()
+	snap, err := i.snapshot()
 	if err != nil {
 		return 0
 	}
 	// The snapshot holds a reference to each segment: none is closed and
 	// unmapped while it is advised.
-	defer r.Close()
-	snap, ok := r.(*scorch.IndexSnapshot)
-	if !ok {
-		return 0
-	}
+	defer snap.Close()
 	var files [][]byte
 	for _, ss := range snap.Segments() {
 		// A segment persisted to a file gives its mapping; one still in
