@@ -114,11 +114,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	lim := defaultLimits()
 	s := &Service{
 		cfg:         cfg,
 		logger:      cfg.Logger,
-		limits:      defaultLimits(),
-		incoming:    web.NewBudget(defaultLimits().incomingMemory),
+		limits:      lim,
+		incoming:    web.NewBudget(lim.incomingMemory),
 		dmarc:       newDMARCCache(),
 		confirmRate: web.NewLimiter(10*time.Minute, 3),
 		smtpRate:    web.NewLimiter(time.Second, 120),
