@@ -21,10 +21,11 @@ import (
 type Templates struct {
 	shell *Shell
 	fsys  fs.FS
-	files map[string]string // page name -> its file in fsys
+	files map[string]string             // page name -> its file in fsys
+	pages map[string]*template.Template // page name -> layout+page in DefaultLang; never changes after Parse
 
-	mu    sync.RWMutex
-	pages map[string]*template.Template // lang + "/" + page name -> layout+page
+	mu     sync.RWMutex
+	others map[string]*template.Template // lang + "/" + page name -> layout+page, parsed on first use
 }
 
 // layoutFiles are the templates every page is parsed with.
@@ -41,14 +42,14 @@ func (s *Shell) Parse(fsys fs.FS, glob string) (*Templates, error) {
 	if len(names) == 0 {
 		return nil, fmt.Errorf("no template matches %s", glob)
 	}
-	t := &Templates{shell: s, fsys: fsys, files: map[string]string{}, pages: map[string]*template.Template{}}
+	t := &Templates{shell: s, fsys: fsys, files: map[string]string{}, pages: map[string]*template.Template{}, others: map[string]*template.Template{}}
 	for _, name := range names {
 		page, err := s.parsePage(fsys, name, DefaultLang)
 		if err != nil {
 			return nil, err
 		}
 		t.files[path.Base(name)] = name
-		t.pages[DefaultLang+"/"+path.Base(name)] = page
+		t.pages[path.Base(name)] = page
 	}
 	return t, nil
 }
@@ -69,9 +70,16 @@ func (s *Shell) parsePage(fsys fs.FS, name, lang string) (*template.Template, er
 // page returns the page name in lang, a language of the catalog, parsing
 // it if it is the first time it is shown in lang.
 func (t *Templates) page(lang, name string) (*template.Template, error) {
+	if lang == DefaultLang {
+		// Read without a lock: most pages served are in it.
+		if page, ok := t.pages[name]; ok {
+			return page, nil
+		}
+		return nil, fmt.Errorf("unknown template %s", name)
+	}
 	key := lang + "/" + name
 	t.mu.RLock()
-	page, ok := t.pages[key]
+	page, ok := t.others[key]
 	t.mu.RUnlock()
 	if ok {
 		return page, nil
@@ -88,10 +96,10 @@ func (t *Templates) page(lang, name string) (*template.Template, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if first, ok := t.pages[key]; ok {
+	if first, ok := t.others[key]; ok {
 		return first, nil // parsed meanwhile by another request
 	}
-	t.pages[key] = page
+	t.others[key] = page
 	return page, nil
 }
 
