@@ -149,15 +149,24 @@ func readMem(pid int, class func(string) string) (memStatus, error) {
 	if err != nil {
 		return m, err
 	}
+	m.Files = readSmaps(pid, class)
+	return m, nil
+}
+
+// readSmaps returns the file-backed resident memory of the process pid by
+// the class that class gives each mapped file, or nil if its smaps cannot
+// be read: the breakdown is a bonus.
+func readSmaps(pid int, class func(string) string) map[string]int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps", pid))
 	if err != nil {
-		return m, nil // the breakdown is a bonus
+		return nil
 	}
 	defer f.Close()
-	if files, err := parseSmaps(f, class); err == nil {
-		m.Files = files
+	files, err := parseSmaps(f, class)
+	if err != nil {
+		return nil
 	}
-	return m, nil
+	return files
 }
 
 // resetPeak resets the VmHWM of the process pid to its current VmRSS
@@ -171,9 +180,7 @@ func resetPeak(pid int) error {
 type rssSampler struct {
 	stop chan struct{}
 	done chan struct{}
-
-	mu  sync.Mutex // guards max
-	max memStatus
+	max  memStatus // written by the sampling goroutine, read after done
 }
 
 func sampleRSS(pid int, every time.Duration, class func(string) string) *rssSampler {
@@ -183,17 +190,9 @@ func sampleRSS(pid int, every time.Duration, class func(string) string) *rssSamp
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
-			if m, err := readStatus(pid); err == nil {
-				s.mu.Lock()
-				if m.VmRSS > s.max.VmRSS {
-					if class != nil {
-						if full, err := readMem(pid, class); err == nil && full.VmRSS > 0 {
-							m.Files = full.Files
-						}
-					}
-					s.max = m
-				}
-				s.mu.Unlock()
+			if m, err := readStatus(pid); err == nil && m.VmRSS > s.max.VmRSS {
+				m.Files = readSmaps(pid, class)
+				s.max = m
 			}
 			select {
 			case <-s.stop:
@@ -209,8 +208,6 @@ func sampleRSS(pid int, every time.Duration, class func(string) string) *rssSamp
 func (s *rssSampler) Stop() memStatus {
 	close(s.stop)
 	<-s.done
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.max
 }
 
