@@ -30,9 +30,15 @@ type fanoutResult struct {
 	// Mode is "end to end" (a post over SMTP to the running placette,
 	// copies to an SMTP sink in the harness set as its smarthost) or "go
 	// test" (BenchmarkFanOut1000 of mailinglist/delivery).
-	Mode      string  `json:"mode"`
-	Members   int     `json:"members"`
-	Seconds   float64 `json:"seconds"`          // from the post to the last copy
+	Mode string `json:"mode"`
+	// Members is how many got the post: -members end to end, the
+	// benchmark's fixed 1,000 in go test mode.
+	Members int `json:"members"`
+	// Seconds is from the post to the last copy end to end, the mean of
+	// the benchmark's iterations (ns/op) in go test mode.
+	Seconds float64 `json:"seconds"`
+	// Accepted, Delivered and Signed are seen end to end only, and zero
+	// in go test mode.
 	Accepted  float64 `json:"accepted_seconds"` // until placette's 250 to the post
 	Delivered int     `json:"delivered"`        // copies the sink got
 	Signed    int     `json:"signed"`           // of which DKIM-signed
@@ -357,6 +363,8 @@ func fanoutGoTest(ctx context.Context, src string, n int, why error) (*fanoutRes
 	if err != nil {
 		return nil, err
 	}
-	return &fanoutResult{Mode: "go test", Members: 1000, Seconds: ns / 1e9, Delivered: 1000, Signed: 1000,
+	// The benchmark fails unless its sink gets all 1,000 copies, but the
+	// harness counts none of them: Delivered and Signed stay zero.
+	return &fanoutResult{Mode: "go test", Members: 1000, Seconds: ns / 1e9,
 		Note: fmt.Sprintf("BenchmarkFanOut1000 (STARTTLS and AUTH to an in-process sink), as end to end could not run: %v", why)}, nil
 }
