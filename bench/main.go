@@ -21,9 +21,11 @@
 // rest again. On that restarted server, its own load generator (closed
 // loop, N clients each with one keep-alive connection, every latency
 // kept) measures a wiki page (the one of median size), the largest
-// thread, the list page, and a search for a common word (the one of the
-// data that placette finds in the most documents), repeated (answered
-// from the result cache) and new each time (the word with an excluded
+// thread, the list page, and a search for a common word (of the six
+// words of six letters or more that the harness counts in the most
+// documents, among those in at least a tenth of the pages and of the
+// messages, the one placette finds in the most documents), repeated
+// (answered from the result cache) and new each time (the word with an excluded
 // word that matches nothing, different in each query), at 1, 16 and 64
 // clients; and after each, the same bytes written from memory by a bare
 // net/http server (this binary with -reference-server, in its own process
@@ -109,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (o options, ref [2]string, err 
 	fs.IntVar(&o.Pages, "pages", 1000, "wiki pages generated")
 	fs.IntVar(&o.Messages, "messages", 20000, "messages generated")
 	fs.IntVar(&o.Members, "members", 1000, "members who get the fan-out post (besides its author)")
-	fs.StringVar(&o.Word, "word", "", "the common `word` searched (default: chosen from the data, the one placette finds in the most documents)")
+	fs.StringVar(&o.Word, "word", "", "the common `word` searched (default: of the six words of six letters or more the harness counts in the most documents, the one placette finds in the most)")
 	fs.StringVar(&o.JSON, "json", "", "also write the figures to `file` as JSON")
 	fs.BoolVar(&o.Binaries, "binaries", true, "measure the stripped binaries (cross-compiled)")
 	fs.StringVar(&ref[0], "reference-server", "", "internal: serve the pages of this manifest as the net/http reference")

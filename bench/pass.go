@@ -263,11 +263,13 @@ var pageNames = map[string]string{
 }
 
 // choosePages finds the paths to measure: the wiki page of median size,
-// the largest thread, the list page and the search for the common word
-// that placette finds in the most documents. Each has one path, but the
-// fresh search, whose thousand queries are the same word with a
-// different excluded word that matches nothing, so that none is answered
-// from the result cache (64 entries).
+// the largest thread, the list page and the search for the common word:
+// -word, or of the first six candidates of the data set (the words the
+// harness counts in the most documents), the one placette finds in the
+// most documents. Each has one path, but the fresh search, whose
+// thousand queries are the same word with a different excluded word that
+// matches nothing, so that none is answered from the result cache (64
+// entries).
 func (h *harness) choosePages(ctx context.Context, web *http.Client, srv *placette, pr *passResult, d *dataset) (map[string][]string, error) {
 	paths := map[string][]string{
 		pageWiki: {"/wiki/" + url.PathEscape(d.Page)},
