@@ -143,9 +143,5 @@ func tail(path string, n int) string {
 	if err != nil {
 		return ""
 	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "log " + path + ":\n" + strings.Join(lines, "\n")
+	return "log " + path + ":\n" + lastLines(string(b), n)
 }
