@@ -22,8 +22,10 @@ type loadConfig struct {
 	Clients  int
 	Warmup   time.Duration
 	Duration time.Duration
-	Timeout  time.Duration // of one request; 0 for 30 s
 }
+
+// requestTimeout is how long one request of a measurement may take.
+const requestTimeout = 30 * time.Second
 
 // loadResult is what a measurement saw, in its recorded part.
 type loadResult struct {
@@ -56,10 +58,6 @@ func runLoad(ctx context.Context, c loadConfig) (loadResult, error) {
 	if len(c.URLs) == 0 || c.Clients < 1 || c.Duration <= 0 {
 		return loadResult{}, errors.New("load: no URL, client or duration")
 	}
-	timeout := c.Timeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
-	}
 	var next atomic.Uint64
 	start := time.Now()
 	from := start.Add(c.Warmup)
@@ -81,7 +79,7 @@ func runLoad(ctx context.Context, c loadConfig) (loadResult, error) {
 			defer tr.CloseIdleConnections()
 			client := &http.Client{
 				Transport:     tr,
-				Timeout:       timeout,
+				Timeout:       requestTimeout,
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			}
 			p.lat = make([]time.Duration, 0, 4096)
