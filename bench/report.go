@@ -177,12 +177,10 @@ func loadRow(p *passResult, m measure, standard bool) row {
 	l := m.Placette
 	what := pageNames[m.Page]
 	switch m.Page {
-	case pageWiki:
+	case pageWiki, pageList:
 		what += fmt.Sprintf(" `%s`", m.URL)
 	case pageThread:
 		what += fmt.Sprintf(" `%s` (%d messages)", m.URL, p.ThreadMessages)
-	case pageList:
-		what += fmt.Sprintf(" `%s`", m.URL)
 	case pageSearch, pageSearchFresh:
 		what = fmt.Sprintf("search « %s » (%s of %s documents), %s", p.Word, commas(int64(p.WordHits)), commas(int64(p.Documents)),
 			strings.TrimPrefix(what, "search, "))
