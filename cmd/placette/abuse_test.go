@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -324,9 +325,10 @@ func rawRequest(addr, head string, size int64, body io.Reader) (*http.Response, 
 			io.Copy(w, io.LimitReader(body, size))
 		} else {
 			fmt.Fprintf(w, "%s\r\nTransfer-Encoding: chunked\r\n\r\n", head)
-			cw := newChunkedWriter(w)
+			cw := httputil.NewChunkedWriter(w)
 			io.Copy(cw, io.LimitReader(body, -size))
-			w.WriteString("0\r\n\r\n")
+			cw.Close()            // the last, empty chunk
+			w.WriteString("\r\n") // no trailer
 		}
 		w.Flush()
 	}()
@@ -337,23 +339,6 @@ func rawRequest(addr, head string, size int64, body io.Reader) (*http.Response, 
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	return resp, string(b), err
-}
-
-// chunkedWriter writes each Write as one HTTP chunk.
-type chunkedWriter struct{ w io.Writer }
-
-func newChunkedWriter(w io.Writer) *chunkedWriter { return &chunkedWriter{w} }
-
-func (c *chunkedWriter) Write(p []byte) (int, error) {
-	if _, err := fmt.Fprintf(c.w, "%x\r\n", len(p)); err != nil {
-		return 0, err
-	}
-	n, err := c.w.Write(p)
-	if err != nil {
-		return n, err
-	}
-	_, err = io.WriteString(c.w, "\r\n")
-	return n, err
 }
 
 // filler is an endless reader of the letter a.
