@@ -158,7 +158,7 @@ func fanout(ctx context.Context, srv *placette, members int, logf func(string, .
 	if err != nil {
 		return nil, err
 	}
-	if err := postForm(ctx, c, srv, "/admin/lists", "/admin/mail", url.Values{
+	if err := postForm(ctx, c, srv, "/admin/mail", url.Values{
 		"way": {"smarthost"}, "host": {sk.host()}, "port": {"25"},
 	}); err != nil {
 		return nil, fmt.Errorf("set the smarthost: %w", err)
@@ -231,7 +231,7 @@ func adminClient(ctx context.Context, srv *placette) (*http.Client, error) {
 		Transport:     &http.Transport{Proxy: nil},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	if err := postForm(ctx, c, srv, "/login", "/login", url.Values{"login": {"benchadmin"}, "password": {password}}); err != nil {
+	if err := postForm(ctx, c, srv, "/login", url.Values{"login": {"benchadmin"}, "password": {password}}); err != nil {
 		return nil, fmt.Errorf("log in: %w", err)
 	}
 	return c, nil
@@ -240,19 +240,20 @@ func adminClient(ctx context.Context, srv *placette) (*http.Client, error) {
 // csrfInput finds the CSRF token in a page's form.
 var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-// postForm fetches page for its CSRF token and posts form with it to
-// action, as a browser does; it wants a 303 in answer.
-func postForm(ctx context.Context, c *http.Client, srv *placette, page, action string, form url.Values) error {
-	status, body, err := fetch(ctx, c, srv.URL(page))
+// postForm fetches the page at path for the CSRF token of its form and
+// posts form with it back to path, as a browser does; it wants a 303 in
+// answer.
+func postForm(ctx context.Context, c *http.Client, srv *placette, path string, form url.Values) error {
+	status, body, err := fetch(ctx, c, srv.URL(path))
 	if err != nil {
 		return err
 	}
 	m := csrfInput.FindStringSubmatch(body)
 	if status != http.StatusOK || m == nil {
-		return fmt.Errorf("GET %s: status %d, no CSRF token", page, status)
+		return fmt.Errorf("GET %s: status %d, no CSRF token", path, status)
 	}
 	form.Set("csrf", m[1])
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL(action), strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL(path), strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
@@ -265,7 +266,7 @@ func postForm(ctx context.Context, c *http.Client, srv *placette, page, action s
 	b, _ := io.ReadAll(resp.Body) // For the error only.
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
-		return fmt.Errorf("POST %s: status %d, want 303:\n%s", action, resp.StatusCode, lastLines(string(b), 20))
+		return fmt.Errorf("POST %s: status %d, want 303:\n%s", path, resp.StatusCode, lastLines(string(b), 20))
 	}
 	return nil
 }
