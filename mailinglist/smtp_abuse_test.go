@@ -344,12 +344,8 @@ func TestIncomingMemory(t *testing.T) {
 	line := strings.Repeat("a", 1022) + "\r\n"
 	slow.write(strings.Repeat(line, 100))
 	// Wait until less than the first piece of another message (32 KiB)
-	// is left.
-	for deadline := time.Now().Add(20 * time.Second); e.s.incoming.Free() >= 32<<10; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the slow message never took its share of the budget")
-		}
-	}
+	// is left: the slow message took its share of the budget.
+	waitFor(t, func() bool { return e.s.incoming.Free() < 32<<10 })
 	other := start("other")
 	other.write("hello\r\n.\r\n")
 	if code, msg := other.reply(); code != 451 || !strings.Contains(msg, "try again later") {
