@@ -96,8 +96,15 @@ func TestAuditFindsViolations(t *testing.T) {
 	if found, err := b.axe(t); err != nil || len(found.Violations) != 0 {
 		t.Errorf("a good page: %+v, %v", found, err)
 	}
-	// A browser that audits as it loads passes the good page.
-	New(t).Open(t, srv.URL+"/good")
+	// A browser that audits as it loads passes the good page, and fails
+	// the bad one.
+	auditing := New(t)
+	auditing.Open(t, srv.URL+"/good")
+	rec = &recorder{TB: t}
+	auditing.Open(rec, srv.URL+"/bad")
+	if !slices.ContainsFunc(rec.errors, func(e string) bool { return strings.Contains(e, "[image-alt]") }) {
+		t.Errorf("a browser that audits as it loads did not fail the bad page; errors:\n%s", strings.Join(rec.errors, "\n"))
+	}
 }
 
 // countMinor counts the moderate and minor results of rs.
