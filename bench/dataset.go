@@ -311,25 +311,38 @@ func msgIDs(v string) []string {
 
 // largestThread returns the root of the thread with the most messages
 // and its size; a message whose parent is not in msgs starts a thread.
+// Messages whose parents loop are one thread, started by the first of the
+// loop in msgs, as placette never moves a message under its own reply.
 func largestThread(msgs []mboxMessage) (string, int) {
 	parent := make(map[string]string, len(msgs))
-	for _, m := range msgs {
+	first := make(map[string]int, len(msgs)) // the index of an id's first message
+	for i, m := range msgs {
 		if m.id != "" {
 			parent[m.id] = m.parent
+			if _, ok := first[m.id]; !ok {
+				first[m.id] = i
+			}
 		}
 	}
 	root := func(id string) string {
-		for range len(parent) { // bounded: a loop of references ends it
-			p, ok := parent[id]
-			if !ok || p == "" {
+		path := map[string]bool{id: true}
+		for {
+			p := parent[id]
+			if _, known := parent[p]; p == "" || !known {
 				return id
 			}
-			if _, known := parent[p]; !known {
-				return id
+			if path[p] { // a loop: its first message is the root
+				loop := p
+				for q := parent[p]; q != p; q = parent[q] {
+					if first[q] < first[loop] {
+						loop = q
+					}
+				}
+				return loop
 			}
+			path[p] = true
 			id = p
 		}
-		return id
 	}
 	sizes := map[string]int{}
 	best, bestN := "", 0
