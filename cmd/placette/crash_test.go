@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -63,28 +62,8 @@ func TestKillDuringImport(t *testing.T) {
 	}
 
 	p := startProc(t, bin, data)
-	imp := exec.Command(bin, "list", "import", "archives", file, "-data", data)
-	imp.Env = []string{"HOME=" + data}
-	stderr, err := imp.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := imp.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// Kill the server once the import has committed a first batch.
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "imported") {
-			break
-		}
-	}
-	p.kill(t)
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	imp.Wait() // fails: the server is gone
+	killDuringCLI(t, p, bin, data, "imported", 1, "list", "import", "archives", file)
 
 	p = startProc(t, bin, data)
 	stored := strings.Count(runCLI(t, bin, data, "", "list", "export", "archives"), "\nMessage-ID: <crash-")

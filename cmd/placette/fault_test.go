@@ -129,6 +129,35 @@ func runCLI(t *testing.T, bin, data, stdin string, args ...string) string {
 	return string(out)
 }
 
+// killDuringCLI runs a placette command of bin on data (an import
+// through the running server p), kills p once the command has printed
+// lines lines holding progress to its standard error, and waits for the
+// command, which fails with the server gone.
+func killDuringCLI(t *testing.T, p *proc, bin, data, progress string, lines int, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, append(args, "-data", data)...)
+	cmd.Env = []string{"HOME=" + data}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for n := 0; n < lines && sc.Scan(); {
+		if strings.Contains(sc.Text(), progress) {
+			n++
+		}
+	}
+	p.kill(t)
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	cmd.Wait() // fails: the server is gone
+}
+
 // smtpClient is one SMTP conversation over a real socket, spoken line by
 // line so that tests control every byte.
 type smtpClient struct {
@@ -584,28 +613,8 @@ func TestKillDuringWikiImport(t *testing.T) {
 		}
 	}
 	p := startProc(t, bin, data)
-	imp := exec.Command(bin, "wiki", "import", pages, "-data", data)
-	imp.Env = []string{"HOME=" + data}
-	stderr, err := imp.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := imp.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// Kill the server once the import has committed a few batches.
-	sc := bufio.NewScanner(stderr)
-	for n := 0; n < 3 && sc.Scan(); {
-		if strings.Contains(sc.Text(), "pages read") {
-			n++
-		}
-	}
-	p.kill(t)
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	imp.Wait() // fails: the server is gone
+	killDuringCLI(t, p, bin, data, "pages read", 3, "wiki", "import", pages)
 
 	p = startProc(t, bin, data)
 	out := filepath.Join(dir, "export.zip")
