@@ -127,8 +127,14 @@ func runLoad(ctx context.Context, c loadConfig) (loadResult, error) {
 	if err := ctx.Err(); err != nil {
 		return loadResult{}, err
 	}
+	return summarize(parts, max(time.Duration(last.Load()), c.Duration)), nil
+}
+
+// summarize adds up what the clients recorded over elapsed: the end of
+// the last recorded request, or the duration asked for if longer.
+func summarize(parts []clientPart, elapsed time.Duration) loadResult {
 	var all []time.Duration
-	res := loadResult{Clients: c.Clients}
+	res := loadResult{Clients: len(parts)}
 	for _, p := range parts {
 		all = append(all, p.lat...)
 		res.Errors += p.errs
@@ -138,10 +144,6 @@ func runLoad(ctx context.Context, c loadConfig) (loadResult, error) {
 			res.FirstErr = p.firstErr.Error()
 		}
 	}
-	elapsed := time.Duration(last.Load())
-	if elapsed < c.Duration {
-		elapsed = c.Duration
-	}
 	res.Seconds = elapsed.Seconds()
 	res.Requests = len(all)
 	res.ReqPerSec = float64(res.Requests-res.Non200) / res.Seconds
@@ -150,7 +152,7 @@ func runLoad(ctx context.Context, c loadConfig) (loadResult, error) {
 	res.P90Ms = ms(percentile(all, 90))
 	res.P99Ms = ms(percentile(all, 99))
 	res.MaxMs = ms(percentile(all, 100))
-	return res, nil
+	return res
 }
 
 // get requests u and reads the whole body, so that the connection is kept
