@@ -77,7 +77,7 @@ func TestKillDuringImport(t *testing.T) {
 	admin := inst.Login(t, "sam", password)
 	found := -1
 	waitFor(t, 2*time.Minute, func() bool {
-		found = searchCount(t, admin, inst.URL, "tablette", "")
+		found = searchCount(t, inst, admin, "tablette", "")
 		return found == stored
 	}, func() string {
 		return fmt.Sprintf("after the restart the index finds %d of the %d stored messages", found, stored)

@@ -245,30 +245,25 @@ func marker(prefix string, i int) string {
 }
 
 // searchPage returns the results page of a search for q (in: "wiki",
-// "lists" or "").
-func searchPage(t *testing.T, c *http.Client, base, q, in string) string {
+// "lists" or "") on inst, as client c.
+func searchPage(t *testing.T, inst *apptest.Instance, c *http.Client, q, in string) string {
 	t.Helper()
-	u := base + "/search?q=" + url.QueryEscape(q)
+	path := "/search?q=" + url.QueryEscape(q)
 	if in != "" {
-		u += "&in=" + in
+		path += "&in=" + in
 	}
-	resp, err := c.Get(u)
-	if err != nil {
-		t.Fatalf("search %q: %v", q, err)
+	status, body := inst.Get(t, c, path)
+	if status != http.StatusOK {
+		t.Fatalf("search %q: status %d", q, status)
 	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("search %q: status %d, %v", q, resp.StatusCode, err)
-	}
-	return string(body)
+	return body
 }
 
 // searchCount returns the number of results the search page announces
 // for q, 0 when it says none and -1 when it says nothing.
-func searchCount(t *testing.T, c *http.Client, base, q, in string) int {
+func searchCount(t *testing.T, inst *apptest.Instance, c *http.Client, q, in string) int {
 	t.Helper()
-	m := searchTotal.FindStringSubmatch(searchPage(t, c, base, q, in))
+	m := searchTotal.FindStringSubmatch(searchPage(t, inst, c, q, in))
 	if m == nil {
 		return -1
 	}
@@ -465,18 +460,18 @@ func TestKillDuringSMTPBurst(t *testing.T) {
 	}
 
 	// The search index catches up with every stored message.
-	c := &http.Client{}
-	base := "http://" + p.http
+	inst := p.instance()
+	c := inst.Client(t)
 	var n int
 	waitFor(t, 2*time.Minute, func() bool {
-		n = searchCount(t, c, base, "tournesol", "lists")
+		n = searchCount(t, inst, c, "tournesol", "lists")
 		return n == len(stored)
 	}, func() string {
 		return fmt.Sprintf("after the restart the index finds %d of the %d stored messages", n, len(stored))
 	})
 	for i := range acked {
 		link := fmt.Sprintf(`href="/lists/entraide/m/rafale-%d@example.org"`, i)
-		if page := searchPage(t, c, base, marker("zq", i), "lists"); !strings.Contains(page, link) {
+		if page := searchPage(t, inst, c, marker("zq", i), "lists"); !strings.Contains(page, link) {
 			t.Errorf("searching the word of acknowledged message %d does not find it", i)
 		}
 	}
@@ -583,7 +578,7 @@ func TestKillDuringWikiSaves(t *testing.T) {
 		}
 		word := marker("zw", w*1000+current)
 		waitFor(t, 2*time.Minute, func() bool {
-			return strings.Contains(searchPage(t, c, inst.URL, word, "wiki"), `href="/wiki/`+slug+`"`)
+			return strings.Contains(searchPage(t, inst, c, word, "wiki"), `href="/wiki/`+slug+`"`)
 		}, func() string {
 			return fmt.Sprintf("after the restart searching %s (revision %d of %s) does not find the page", word, current, slug)
 		})
@@ -648,11 +643,11 @@ func TestKillDuringWikiImport(t *testing.T) {
 		t.Fatalf("%d of %d pages after the restart, want the 300 committed before the kill at least", stored, total)
 	}
 	t.Logf("the kill came at %d of %d pages", stored, total)
-	c := &http.Client{}
-	base := "http://" + p.http
+	inst := p.instance()
+	c := inst.Client(t)
 	var n int
 	waitFor(t, 2*time.Minute, func() bool {
-		n = searchCount(t, c, base, "citrouille", "wiki")
+		n = searchCount(t, inst, c, "citrouille", "wiki")
 		return n == stored
 	}, func() string {
 		return fmt.Sprintf("after the restart the index finds %d of the %d stored pages", n, stored)
