@@ -21,6 +21,50 @@ func greeting(t *testing.T, c net.Conn) string {
 	return line
 }
 
+// flood opens n connections at once with dial and reads their greetings.
+// It returns the greetings counted by their code ("dial error" for a dial
+// that failed), the text of one 421 greeting, and a function that closes
+// the connections, which stay open until then, or until the test ends.
+func flood(t *testing.T, n int, dial func() (net.Conn, error)) (counts map[string]int, refusal string, closeAll func()) {
+	t.Helper()
+	var (
+		mu    sync.Mutex // guards counts, refusal and conns
+		conns []net.Conn
+		wg    sync.WaitGroup
+	)
+	counts = map[string]int{}
+	closeAll = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+		conns = nil
+	}
+	t.Cleanup(closeAll)
+	for range n {
+		wg.Go(func() {
+			c, err := dial()
+			if err != nil {
+				mu.Lock()
+				counts["dial error"]++
+				mu.Unlock()
+				return
+			}
+			g := greeting(t, c)
+			mu.Lock()
+			defer mu.Unlock()
+			conns = append(conns, c)
+			counts[g[:min(3, len(g))]]++
+			if strings.HasPrefix(g, "421") {
+				refusal = g
+			}
+		})
+	}
+	wg.Wait()
+	return counts, refusal, closeAll
+}
+
 // TestSlowClient: a client that stops talking is disconnected after the
 // read timeout, and others are served meanwhile.
 func TestSlowClient(t *testing.T) {
@@ -59,35 +103,11 @@ func TestSlowClient(t *testing.T) {
 func TestHundredsOfConnections(t *testing.T) {
 	e := newMailEnv(t, nil)
 	e.mkList(t, List{Name: "entraide"}, "alice@example.net")
-	var mu sync.Mutex
-	var conns []net.Conn
-	var wg sync.WaitGroup
-	counts := map[string]int{}
-	for range 300 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := net.Dial("tcp", e.smtp)
-			if err != nil {
-				mu.Lock()
-				counts["dial error"]++
-				mu.Unlock()
-				return
-			}
-			g := greeting(t, c)
-			mu.Lock()
-			conns = append(conns, c)
-			counts[g[:min(3, len(g))]]++
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	counts, _, closeAll := flood(t, 300, func() (net.Conn, error) { return net.Dial("tcp", e.smtp) })
 	if counts["220"] != 100 || counts["421"] != 200 {
 		t.Errorf("greetings %v, want 100 × 220 (the limit) and 200 × 421", counts)
 	}
-	for _, c := range conns {
-		c.Close()
-	}
+	closeAll()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		err := e.send(t, "alice@example.net", []string{"entraide@lists.example"}, "From: alice@example.net\r\nSubject: after\r\nMessage-ID: <after@x>\r\n\r\nx\r\n")

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/textproto"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -249,40 +248,7 @@ func TestOneNetworkTakesEveryConnection(t *testing.T) {
 	from := func(ip string) *net.Dialer {
 		return &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 20 * time.Second}
 	}
-	var (
-		mu      sync.Mutex // guards counts, refusal and conns
-		counts  = map[string]int{}
-		refusal string
-		conns   []net.Conn
-		wg      sync.WaitGroup
-	)
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
-	for range 500 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := from("127.0.0.1").Dial("tcp", e.smtp)
-			if err != nil {
-				mu.Lock()
-				counts["dial error"]++
-				mu.Unlock()
-				return
-			}
-			g := greeting(t, c)
-			mu.Lock()
-			defer mu.Unlock()
-			conns = append(conns, c)
-			counts[g[:min(3, len(g))]]++
-			if strings.HasPrefix(g, "421") {
-				refusal = g
-			}
-		}()
-	}
-	wg.Wait()
+	counts, refusal, _ := flood(t, 500, func() (net.Conn, error) { return from("127.0.0.1").Dial("tcp", e.smtp) })
 	if counts["220"] != 20 || counts["421"] != 480 {
 		t.Errorf("greetings %v, want 20 × 220 (the per-network limit) and 480 × 421", counts)
 	}
