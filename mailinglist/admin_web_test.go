@@ -264,7 +264,7 @@ func (s *testSite) upload(t *testing.T, c *http.Client, page, action, csv, lang 
 	req, _ := http.NewRequest("POST", s.srv.URL+action, &body)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	req.Header.Set("Accept-Language", lang)
-	return s.do(t, c, req)
+	return doRequest(t, c, req)
 }
 
 func TestAdminImportExport(t *testing.T) {

@@ -151,11 +151,6 @@ type response struct {
 	body   string
 }
 
-func (s *testSite) do(t *testing.T, c *http.Client, req *http.Request) response {
-	t.Helper()
-	return doRequest(t, c, req)
-}
-
 // doRequest sends req with c and reads the whole answer.
 func doRequest(t *testing.T, c *http.Client, req *http.Request) response {
 	t.Helper()
@@ -181,7 +176,7 @@ func (s *testSite) get(t *testing.T, c *http.Client, path, lang string) response
 	if lang != "" {
 		req.Header.Set("Accept-Language", lang)
 	}
-	return s.do(t, c, req)
+	return doRequest(t, c, req)
 }
 
 // post sends form to path with header pairs.
@@ -195,7 +190,7 @@ func (s *testSite) post(t *testing.T, c *http.Client, path string, form url.Valu
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	return s.do(t, c, req)
+	return doRequest(t, c, req)
 }
 
 var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

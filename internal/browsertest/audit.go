@@ -13,21 +13,21 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// AxeDir is the folder, beside this file, whose package.json and
+// axeDir is the folder, beside this file, whose package.json and
 // package-lock.json pin the axe-core release the audits run. Its
 // node_modules is not in the repository: "npm ci" there installs it, and
 // test.sh does so when it is missing. It is under testdata so that the go
 // tool and the repository's walks over its files leave node_modules alone.
-const AxeDir = "testdata/axe"
+const axeDir = "testdata/axe"
 
 // axeTags are the rule sets an audit runs: WCAG 2.0 and 2.1, levels A and
 // AA (what RGAA 4 maps to), and axe's best practices.
 var axeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"}
 
-// readAxe returns axe.min.js from AxeDir's node_modules, or an error that
+// readAxe returns axe.min.js from axeDir's node_modules, or an error that
 // says how to install it. Tests run in the package's folder.
 func readAxe() (string, error) {
-	dir, err := filepath.Abs(AxeDir)
+	dir, err := filepath.Abs(axeDir)
 	if err != nil {
 		return "", err
 	}
